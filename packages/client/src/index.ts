@@ -1,0 +1,2 @@
+// Arrives with its issue; see README.md.
+export {};
