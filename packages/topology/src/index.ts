@@ -1,3 +1,5 @@
+export * from "./advisory-locks.js";
+export * from "./catalog/index.js";
 export * from "./cluster-config.js";
 export * from "./errors.js";
 export * from "./id.js";

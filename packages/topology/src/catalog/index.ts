@@ -1,0 +1,3 @@
+export * from "./catalog-install.js";
+export * from "./catalog-sqlstates.js";
+export * from "./catalog-versions.js";
