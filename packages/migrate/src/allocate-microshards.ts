@@ -9,16 +9,17 @@
  * primary key on the number, so even a caller that skips the cluster lock cannot create a microshard
  * twice on one island. No state is read-modified-written outside a row lock.
  */
-import { advisoryLock, findIsland } from "@archipelago/topology";
+import { advisoryLock, microshardSchema } from "@archipelago/topology";
+import type pg from "pg";
 import type { IslandMasters } from "./island-masters.js";
-import { AllocationError } from "./migrate-errors.js";
+import { AllocationError, MigrationsFailedError } from "./migrate-errors.js";
 import { migrateSchema } from "./migrate-schema.js";
 import type { Migration } from "./migration-files.js";
-import { acquireMigrationLock, releaseMigrationLock } from "./migration-lock.js";
+import { withMigrationLock } from "./migration-lock.js";
 import { type PlannedMicroshard, planAllocation } from "./plan-allocation.js";
 import { type PublishResult, publishClusterMap } from "./publish-cluster-map.js";
 import { readCatalogs } from "./read-catalogs.js";
-import { acquireSessionLock, releaseSessionLock } from "./session-lock.js";
+import { withSessionLock } from "./session-lock.js";
 import { inTransaction } from "./transaction.js";
 
 export interface AllocateOptions {
@@ -45,14 +46,10 @@ export async function allocateMicroshards(
   const { config } = masters;
   const lock = advisoryLock("clusterAllocation");
   const timeoutMs = options.lockWaitMs ?? 30_000;
-  const planned = await masters.withClient(config.globalIsland, async (control) => {
-    await acquireSessionLock(control, lock, {
-      shared: false,
-      timeoutMs,
-      busy: () =>
-        new AllocationError(`another allocation held the cluster lock for ${timeoutMs} ms`),
-    });
-    try {
+  const busy = () =>
+    new AllocationError(`another allocation held the cluster lock for ${timeoutMs} ms`);
+  const planned = await masters.withClient(config.globalIsland, (control) =>
+    withSessionLock(control, lock, { shared: false, timeoutMs, busy }, async () => {
       const rows = await readCatalogs(masters);
       const plan = planAllocation({
         islands: config.islands.map((i) => ({
@@ -68,39 +65,46 @@ export async function allocateMicroshards(
       });
       const byIsland = new Map<number, PlannedMicroshard[]>();
       for (const p of plan) byIsland.set(p.island, [...(byIsland.get(p.island) ?? []), p]);
-      await Promise.all(
+      // Every island must be finished, failed or not, before the cluster lock is released: another
+      // allocator reading a catalog while a creation is still running could pick the same number.
+      const outcomes = await Promise.allSettled(
         [...byIsland].map(([island, microshards]) =>
-          masters.withClient(island, async (client) => {
-            if (!findIsland(config, island))
-              throw new AllocationError(`island ${island} is not in the config`);
-            await acquireMigrationLock(client, island, "shared", timeoutMs);
-            try {
+          masters.withClient(island, (client) =>
+            withMigrationLock(client, island, "shared", timeoutMs, async () => {
               for (const planned of microshards) {
-                await inTransaction(client, async () => {
-                  await client.query("SELECT archipelago.allocate_microshard($1)", [
-                    planned.microshard,
-                  ]);
-                  const schema = `sh${String(planned.microshard).padStart(4, "0")}`;
-                  await migrateSchema(
-                    client,
-                    { island, microshard: planned.microshard, schema },
-                    options.migrations,
-                    { transactions: "caller" },
-                  );
-                });
+                await inTransaction(client, () =>
+                  createMicroshard(client, island, planned, options),
+                );
                 options.onAllocated?.(planned);
               }
-            } finally {
-              await releaseMigrationLock(client, "shared").catch(() => {});
-            }
-          }),
+            }),
+          ),
         ),
       );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failed) throw failed.reason;
       return plan;
-    } finally {
-      await releaseSessionLock(control, lock, { shared: false }).catch(() => {});
-    }
-  });
+    }),
+  );
   const clusterMap = await publishClusterMap(masters, { lockWaitMs: timeoutMs });
   return { allocated: planned, clusterMap };
+}
+
+async function createMicroshard(
+  client: pg.ClientBase,
+  island: number,
+  planned: PlannedMicroshard,
+  options: AllocateOptions,
+): Promise<void> {
+  await client.query("SELECT archipelago.allocate_microshard($1)", [planned.microshard]);
+  const target = {
+    island,
+    microshard: planned.microshard,
+    schema: microshardSchema(planned.microshard),
+  };
+  const result = await migrateSchema(client, target, options.migrations, {
+    transactions: "caller",
+  });
+  // In the caller's transaction, a refused migration (edited or out of order) must abort the creation.
+  if (result.failure) throw new MigrationsFailedError([result.failure]);
 }

@@ -9,11 +9,13 @@ import {
   CATALOG_CLAIM_IDENTITY_SQL,
   CATALOG_INSTALL_LOCK_SQL,
   CATALOG_READ_IDENTITY_SQL,
+  CATALOG_READ_TRANSITIONS_SQL,
   CATALOG_READ_VERSION_SQL,
   CATALOG_SYNC_TRANSITIONS_SQL,
   CATALOG_WRITE_VERSION_SQL,
   catalogUpgradeSteps,
   LATEST_CATALOG_VERSION,
+  transitionsMatch,
   transitionsParameter,
 } from "@archipelago/topology";
 import type pg from "pg";
@@ -84,10 +86,16 @@ export async function installCatalogOn(
       // IDs already generated carry the recorded digit; changing it would split one cluster's IDs.
       throw new IdEnvironmentMismatchError(island, options.idEnvironment, recorded.id_environment);
     }
-    const synced = await client.query<{ changed: string }>(CATALOG_SYNC_TRANSITIONS_SQL, [
-      transitionsParameter(),
-    ]);
-    if (Number(synced.rows[0]?.changed ?? 0) > 0) changed = true;
+    // Read before writing: even a no-op upsert would lock the rows, costing a transaction and WAL.
+    const edges = await client.query<{
+      from_state: string;
+      to_state: string;
+      generation_delta: number;
+    }>(CATALOG_READ_TRANSITIONS_SQL);
+    if (!transitionsMatch(edges.rows)) {
+      await client.query(CATALOG_SYNC_TRANSITIONS_SQL, [transitionsParameter()]);
+      changed = true;
+    }
     const toVersion = Math.max(target, fromVersion);
     if (changed) await client.query(CATALOG_WRITE_VERSION_SQL, [toVersion]);
     return { island, fromVersion, toVersion, changed };

@@ -36,11 +36,16 @@ export class IslandMasters {
   /** Runs `work` on one dedicated connection to the island's master. */
   async withClient<T>(island: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await (await this.pool(island)).connect();
+    let result: T;
     try {
-      return await work(client);
-    } finally {
-      client.release();
+      result = await work(client);
+    } catch (error) {
+      // The session may still hold advisory locks or an open transaction: never reuse it.
+      client.release(true);
+      throw error;
     }
+    client.release();
+    return result;
   }
 
   async end(): Promise<void> {

@@ -109,8 +109,9 @@ export class MigrationsFailedError extends ArchipelagoError {
       `${failures.length} schema(s) failed to migrate: ${failures
         .slice(0, 5)
         .map((f) => `island ${f.island} ${f.schema} at ${f.file}: ${f.message}`)
-        .join("; ")}${failures.length > 5 ? "; …" : ""}. Fix the migration and run again; ` +
-        "schemas already migrated are skipped.",
+        .join("; ")}${failures.length > 5 ? "; …" : ""}. Fix the cause in each ` +
+        "failed schema (or the file, if the version failed everywhere) and run again; schemas " +
+        "already migrated are skipped.",
     );
   }
   protected override details() {
@@ -118,7 +119,10 @@ export class MigrationsFailedError extends ArchipelagoError {
   }
 }
 
-/** Microshard allocation was refused; nothing was created. */
+/**
+ * Microshard allocation was refused (bad request, busy lock). A refusal while planning creates nothing;
+ * microshards created before a later failure stay, each complete (created and migrated atomically).
+ */
 export class AllocationError extends ArchipelagoError {
   readonly code = "ALLOCATION_REFUSED";
   override readonly name = "AllocationError";

@@ -41,7 +41,8 @@ export async function migrateSchema(
   const { rows } = await client.query<{ version: string; checksum: string }>(
     `SELECT version, checksum FROM ${schema}.archipelago_migrations`,
   );
-  const applied = new Map(rows.map((r) => [r.version, r.checksum]));
+  // Keyed by numeric value: renaming 0003_x.sql to 3_x.sql must not apply it a second time.
+  const applied = new Map(rows.map((r) => [versionKey(r.version), r.checksum]));
   const done: string[] = [];
   const fail = (
     migration: Migration,
@@ -65,7 +66,7 @@ export async function migrateSchema(
     -1n,
   );
   for (const migration of migrations) {
-    const checksum = applied.get(migration.version);
+    const checksum = applied.get(versionKey(migration.version));
     if (checksum !== undefined) {
       if (checksum !== migration.checksum) {
         return fail(
@@ -105,4 +106,8 @@ export async function migrateSchema(
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+function versionKey(version: string): string {
+  return BigInt(version).toString();
 }

@@ -7,7 +7,7 @@
 
 import { ArchipelagoError, advisoryLock } from "@archipelago/topology";
 import type pg from "pg";
-import { acquireSessionLock, releaseSessionLock } from "./session-lock.js";
+import { acquireSessionLock, releaseSessionLock, withSessionLock } from "./session-lock.js";
 
 export type MigrationLockMode = "exclusive" | "shared";
 
@@ -49,4 +49,24 @@ export function releaseMigrationLock(
   mode: MigrationLockMode,
 ): Promise<void> {
   return releaseSessionLock(client, advisoryLock("migrations"), { shared: mode === "shared" });
+}
+
+/** Runs `work` holding the migrations lock (see `withSessionLock` for what a failure means). */
+export function withMigrationLock<T>(
+  client: pg.ClientBase,
+  island: number,
+  mode: MigrationLockMode,
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  return withSessionLock(
+    client,
+    advisoryLock("migrations"),
+    {
+      shared: mode === "shared",
+      timeoutMs,
+      busy: () => new MigrationLockBusyError(island, mode, timeoutMs),
+    },
+    work,
+  );
 }

@@ -9,7 +9,7 @@ import { advisoryLock } from "@archipelago/topology";
 import type { IslandMasters } from "./island-masters.js";
 import { AllocationError } from "./migrate-errors.js";
 import { readCatalogs } from "./read-catalogs.js";
-import { acquireSessionLock, releaseSessionLock } from "./session-lock.js";
+import { withSessionLock } from "./session-lock.js";
 
 export interface PublishResult {
   readonly epoch: number;
@@ -24,14 +24,10 @@ export async function publishClusterMap(
 ): Promise<PublishResult> {
   const lock = advisoryLock("clusterMapPublish");
   const timeoutMs = options.lockWaitMs ?? 30_000;
-  return masters.withClient(masters.config.globalIsland, async (control) => {
-    await acquireSessionLock(control, lock, {
-      shared: false,
-      timeoutMs,
-      busy: () =>
-        new AllocationError(`another cluster-map publisher held the lock for ${timeoutMs} ms`),
-    });
-    try {
+  const busy = () =>
+    new AllocationError(`another cluster-map publisher held the lock for ${timeoutMs} ms`);
+  return masters.withClient(masters.config.globalIsland, (control) =>
+    withSessionLock(control, lock, { shared: false, timeoutMs, busy }, async () => {
       const rows = await readCatalogs(masters);
       const epochs = await Promise.all(
         masters.islandNumbers.map(async (island) => {
@@ -64,8 +60,6 @@ export async function publishClusterMap(
         entries: rows.length,
         published: published.filter((i): i is number => i !== undefined),
       };
-    } finally {
-      await releaseSessionLock(control, lock, { shared: false }).catch(() => {});
-    }
-  });
+    }),
+  );
 }

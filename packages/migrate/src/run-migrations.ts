@@ -9,6 +9,7 @@
  * copy gets its versions from its source by the move (which the lock keeps from overlapping), and
  * `sent`/`garbage` copies are on their way out.
  */
+import { GLOBAL_MICROSHARD } from "@archipelago/topology";
 import type pg from "pg";
 import type { IslandMasters } from "./island-masters.js";
 import { type MigrationFailure, MigrationsFailedError } from "./migrate-errors.js";
@@ -39,6 +40,8 @@ export interface MigrationReport {
   /** Versions applied in this run, summed over schemas. */
   readonly applied: number;
   readonly failures: readonly MigrationFailure[];
+  /** Things that did not fail but deserve a look (e.g. global migrations with no shard 0). */
+  readonly warnings: readonly string[];
   readonly durationMs: number;
 }
 
@@ -84,7 +87,13 @@ export async function runMigrations(
       }),
     );
     const flat = results.flat();
+    const hasGlobal = options.migrations.some((m) => m.target !== "sharded");
+    const warnings =
+      hasGlobal && !flat.some((r) => r.target.microshard === GLOBAL_MICROSHARD)
+        ? ["shard 0 (sh0000) is not allocated: global migrations were not applied anywhere"]
+        : [];
     const report: MigrationReport = {
+      warnings,
       schemas: flat.length,
       applied: flat.reduce((n, r) => n + r.applied.length, 0),
       failures: flat.flatMap((r) => (r.failure ? [r.failure] : [])),
@@ -94,8 +103,12 @@ export async function runMigrations(
     return report;
   } finally {
     for (const client of clients.values()) {
-      await releaseMigrationLock(client, "exclusive").catch(() => {});
-      client.release();
+      // A session whose unlock failed may still hold the lock: destroy it rather than pool it.
+      const unlocked = await releaseMigrationLock(client, "exclusive").then(
+        () => true,
+        () => false,
+      );
+      client.release(!unlocked);
     }
   }
 }

@@ -31,3 +31,20 @@ export async function releaseSessionLock(
   const fn = options.shared ? "pg_advisory_unlock_shared" : "pg_advisory_unlock";
   await client.query(`SELECT ${fn}($1::int, $2::int)`, [namespace, key]);
 }
+
+/**
+ * Runs `work` holding a session lock. If anything fails, including the unlock, the error propagates and
+ * the caller must discard the connection (`IslandMasters.withClient` does), so that a lock can never
+ * stay behind on a pooled session.
+ */
+export async function withSessionLock<T>(
+  client: pg.ClientBase,
+  key: AdvisoryLockKey,
+  options: { shared: boolean; timeoutMs: number; busy: () => Error },
+  work: () => Promise<T>,
+): Promise<T> {
+  await acquireSessionLock(client, key, options);
+  const result = await work();
+  await releaseSessionLock(client, key, options);
+  return result;
+}

@@ -8,7 +8,8 @@
  *    synchronously (SIGQUIT to each postmaster: an immediate shutdown) and removes the folders;
  * 3. a sweep at the next start (and in the test runner's global setup): a manifest whose owner process is
  *    gone marks a stale cluster from a crashed run, whose servers are stopped and folders removed.
- * Clusters started by the CLI are `persistent` and live elsewhere; the sweep never touches them.
+ * Clusters started with a `dir` (the CLI's) are `persistent`: they outlive their owner on purpose, so no
+ * exit hook is registered for them and the sweep skips them; `stop()` or `archipelago-local down` ends them.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,17 @@ export interface ClusterManifest {
   readonly ownerPid: number;
   readonly persistent: boolean;
   readonly createdAt: string;
+  /** Every data folder, whether or not its server got started: what teardown looks at. */
   readonly dataDirs: readonly string[];
+  /** The node layout, so that `openLocalCluster` can rebuild the handle from the folder. */
+  readonly nodes?: readonly ManifestNode[];
+}
+
+export interface ManifestNode {
+  readonly island: number;
+  readonly index: number;
+  readonly port: number;
+  readonly dir: string;
 }
 
 /** Where ephemeral clusters live; `ARCHIPELAGO_TESTKIT_DIR` overrides it. */
@@ -51,12 +62,27 @@ export function postmasterPid(dataDir: string): number | undefined {
   }
 }
 
+/**
+ * Whether a process still runs. A zombie does not: a postmaster that exited stays a zombie until its
+ * parent (init, after pg_ctl let go of it) reaps it; counting it as alive made teardown wait for init
+ * (about 1 s per sweep here, up to the 5 s grace period) and then SIGKILL a pid that may be reused.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.charAt(stat.lastIndexOf(")") + 2) === "Z";
+  } catch {
+    return false; // no procfs (macOS): trust kill(0)
   }
 }
 
@@ -75,7 +101,13 @@ export function destroyClusterSync(clusterDir: string, dataDirs: readonly string
   }
   const deadline = Date.now() + 5_000;
   while (pids.some(isAlive) && Date.now() < deadline) sleepSync(20);
-  for (const pid of pids.filter(isAlive)) process.kill(pid, "SIGKILL");
+  for (const pid of pids.filter(isAlive)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // exited between the check and the kill
+    }
+  }
   rmSync(clusterDir, { recursive: true, force: true });
 }
 
@@ -140,7 +172,6 @@ function folderAgeMs(dir: string): number {
     return 0;
   }
 }
-
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -6,14 +6,11 @@
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import type { Secret } from "@archipelago/topology";
+import pg from "pg";
 import { runAsServerUser } from "./internal/run-command.js";
 import type { PostgresBinaries } from "./postgres-binaries.js";
-
-export type NodeStatus = "running" | "stopped";
-/** The role the node was created with; after `promote()` a replica reports `master`. */
-export type NodeRole = "master" | "replica";
+import type { NodeConnection, NodeRole, NodeStatus, TestNode } from "./test-cluster.js";
 
 export interface NodeCredentials {
   readonly user: string;
@@ -21,17 +18,8 @@ export interface NodeCredentials {
   readonly database: string;
 }
 
-/** Connection options in node-postgres' shape. */
-export interface NodeConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-}
-
-export class LocalNode {
-  #status: NodeStatus = "stopped";
+export class LocalNode implements TestNode {
+  #status: NodeStatus;
   #role: NodeRole;
 
   constructor(
@@ -42,8 +30,11 @@ export class LocalNode {
     role: NodeRole,
     private readonly binaries: PostgresBinaries,
     private readonly credentials: NodeCredentials,
+    /** `running` when reopening a folder whose server is already up (see `openLocalCluster`). */
+    status: NodeStatus = "stopped",
   ) {
     this.#role = role;
+    this.#status = status;
   }
 
   /** `island1-node0`; node 0 is the island's first master. */

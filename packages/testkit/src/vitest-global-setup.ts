@@ -6,10 +6,12 @@ import { sweepStaleClusters } from "./cluster-registry.js";
 
 export function setup(): void {
   const cleaned = sweepStaleClusters();
-  if (cleaned.length > 0) console.warn(`testkit: removed ${cleaned.length} stale cluster(s): ${cleaned.join(", ")}`);
+  if (cleaned.length > 0)
+    console.warn(`testkit: removed ${cleaned.length} stale cluster(s): ${cleaned.join(", ")}`);
 }
 
 export function teardown(): void {
   const cleaned = sweepStaleClusters();
-  if (cleaned.length > 0) console.warn(`testkit: removed ${cleaned.length} cluster(s) left by dead test processes`);
+  if (cleaned.length > 0)
+    console.warn(`testkit: removed ${cleaned.length} cluster(s) left by dead test processes`);
 }

@@ -40,6 +40,20 @@ export const CATALOG_READ_IDENTITY_SQL =
 export const CATALOG_CLAIM_IDENTITY_SQL =
   "INSERT INTO archipelago.island_identity (island, id_environment) VALUES ($1, $2)";
 
+/** The stored edges, to compare with `MICROSHARD_TRANSITIONS` before writing anything. */
+export const CATALOG_READ_TRANSITIONS_SQL =
+  "SELECT from_state, to_state, generation_delta FROM archipelago.microshard_transitions ORDER BY from_state, to_state";
+
+/** True when the stored edges (rows of `CATALOG_READ_TRANSITIONS_SQL`) equal the code's. */
+export function transitionsMatch(
+  rows: readonly { from_state: string; to_state: string; generation_delta: number }[],
+): boolean {
+  const key = (from: string, to: string, delta: number) => `${from}>${to}:${delta}`;
+  const stored = new Set(rows.map((r) => key(r.from_state, r.to_state, r.generation_delta)));
+  const wanted = new Set(MICROSHARD_TRANSITIONS.map((e) => key(e.from, e.to, e.generationDelta)));
+  return stored.size === wanted.size && [...wanted].every((k) => stored.has(k));
+}
+
 /**
  * Makes the stored edges equal to `MICROSHARD_TRANSITIONS` (parameter $1: their JSON). Writes only the
  * rows that differ, so an up-to-date catalog is left untouched.

@@ -5,13 +5,12 @@
  * each microshard it holds, and a copy of the whole cluster map. Physical replication carries it to the
  * island's replicas, so any node can answer "what do you hold". The installer applies the versions newer
  * than the one recorded, in one transaction under an advisory lock; a version is never edited once
- * released, a change is a new version. Object names in microshard schemas start with `archipelago_` so
- * that they cannot collide with application tables.
+ * released, a change is a new version. That is why the SQL spells its constants (states, lock keys,
+ * SQLSTATEs, the sequence bound) as literals instead of interpolating the TypeScript ones: a released
+ * version must not change under an installed catalog; `catalog-versions.test.ts` checks that the
+ * literals still match the TypeScript constants. Object names in microshard schemas start with
+ * `archipelago_` so that they cannot collide with application tables.
  */
-import { ADVISORY_LOCK_NAMESPACE, ADVISORY_LOCKS } from "../advisory-locks.js";
-import { MAX_SEQUENCE, SEQUENCE_DIGITS } from "../id.js";
-import { MICROSHARD_STATES } from "../microshard-state.js";
-import { CATALOG_SQLSTATES } from "./catalog-sqlstates.js";
 
 export const CATALOG_SCHEMA = "archipelago";
 
@@ -20,9 +19,6 @@ export interface CatalogVersion {
   readonly description: string;
   readonly sql: string;
 }
-
-const states = MICROSHARD_STATES.map((s) => `'${s}'`).join(", ");
-const S = CATALOG_SQLSTATES;
 
 const v1 = `
 CREATE TABLE archipelago.island_identity (
@@ -36,7 +32,7 @@ CREATE TABLE archipelago.island_identity (
 -- state machine by the trigger below, whose edges the installer copies from microshard-state.ts.
 CREATE TABLE archipelago.microshards (
   microshard integer PRIMARY KEY CHECK (microshard BETWEEN 0 AND 9999),
-  state text NOT NULL CHECK (state IN (${states})),
+  state text NOT NULL CHECK (state IN ('active', 'receiving', 'sent', 'garbage')),
   generation integer NOT NULL CHECK (generation >= 1),
   weight_factor real NOT NULL DEFAULT 1 CHECK (weight_factor > 0),
   -- The schema that holds the copy now: sh0042, or its renamed name once sent.
@@ -60,10 +56,14 @@ DECLARE
   v_to text := CASE WHEN TG_OP = 'DELETE' THEN 'absent' ELSE NEW.state END;
   v_delta integer;
 BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.microshard <> OLD.microshard THEN
+    RAISE EXCEPTION 'microshard %: a catalog row is never renumbered', OLD.microshard
+      USING ERRCODE = 'AR001';
+  END IF;
   IF TG_OP = 'UPDATE' AND v_from = v_to THEN
-    IF NEW.generation <> OLD.generation OR NEW.microshard <> OLD.microshard THEN
-      RAISE EXCEPTION 'microshard %: generation and number change only with a state transition', OLD.microshard
-        USING ERRCODE = '${S.illegalTransition}';
+    IF NEW.generation <> OLD.generation THEN
+      RAISE EXCEPTION 'microshard %: the generation changes only with a state transition', OLD.microshard
+        USING ERRCODE = 'AR001';
     END IF;
     NEW.updated_at := now();
     RETURN NEW;
@@ -72,7 +72,7 @@ BEGIN
     FROM archipelago.microshard_transitions WHERE from_state = v_from AND to_state = v_to;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'microshard %: illegal state change % -> %', coalesce(NEW.microshard, OLD.microshard), v_from, v_to
-      USING ERRCODE = '${S.illegalTransition}';
+      USING ERRCODE = 'AR001';
   END IF;
   IF TG_OP = 'DELETE' THEN
     RETURN OLD;
@@ -81,14 +81,14 @@ BEGIN
     -- A new microshard starts at generation 1; a receiving copy records the source's generation.
     IF v_to = 'active' AND NEW.generation <> 1 THEN
       RAISE EXCEPTION 'microshard %: a new microshard starts at generation 1', NEW.microshard
-        USING ERRCODE = '${S.illegalTransition}';
+        USING ERRCODE = 'AR001';
     END IF;
     RETURN NEW;
   END IF;
   IF NEW.generation <> OLD.generation + v_delta THEN
     RAISE EXCEPTION 'microshard %: % -> % must set generation % (got %)',
       NEW.microshard, v_from, v_to, OLD.generation + v_delta, NEW.generation
-      USING ERRCODE = '${S.illegalTransition}';
+      USING ERRCODE = 'AR001';
   END IF;
   NEW.state_changed_at := now();
   NEW.updated_at := now();
@@ -115,24 +115,24 @@ BEGIN
     RAISE EXCEPTION 'microshard number must be 0..9999, got %', p_microshard USING ERRCODE = '22023';
   END IF;
   v_schema := 'sh' || lpad(p_microshard::text, 4, '0');
-  PERFORM pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${ADVISORY_LOCKS.microshardAllocationBase} + p_microshard);
+  PERFORM pg_advisory_xact_lock(1095910216, 10000 + p_microshard);
   SELECT state INTO v_state FROM archipelago.microshards WHERE microshard = p_microshard;
   IF FOUND THEN
     IF v_state = 'active' THEN
       RETURN 'exists';
     END IF;
     RAISE EXCEPTION 'microshard % is % on this island; it cannot be allocated', p_microshard, v_state
-      USING ERRCODE = '${S.microshardConflict}';
+      USING ERRCODE = 'AR002';
   END IF;
   IF EXISTS (SELECT FROM pg_namespace WHERE nspname = v_schema) THEN
     RAISE EXCEPTION 'schema % exists but the catalog has no row for it; drop or rename it first', v_schema
-      USING ERRCODE = '${S.microshardConflict}';
+      USING ERRCODE = 'AR002';
   END IF;
   SELECT id_environment INTO STRICT v_environment FROM archipelago.island_identity;
-  -- ID = environment digit, 4-digit microshard, ${SEQUENCE_DIGITS}-digit sequence (see id.ts).
+  -- ID = environment digit, 4-digit microshard, 14-digit sequence (see id.ts).
   v_base := v_environment::bigint * 1000000000000000000 + p_microshard::bigint * 100000000000000;
   EXECUTE format('CREATE SCHEMA %I', v_schema);
-  EXECUTE format('CREATE SEQUENCE %I.archipelago_id_seq AS bigint MINVALUE 1 MAXVALUE ${MAX_SEQUENCE} NO CYCLE', v_schema);
+  EXECUTE format('CREATE SEQUENCE %I.archipelago_id_seq AS bigint MINVALUE 1 MAXVALUE 99999999999999 NO CYCLE', v_schema);
   -- A SQL-standard body binds the sequence by OID at creation, so the function keeps using its own
   -- schema's sequence whatever search_path the caller has.
   EXECUTE format(
@@ -163,7 +163,7 @@ INSERT INTO archipelago.cluster_map_epoch (epoch) VALUES (0);
 CREATE TABLE archipelago.cluster_map (
   microshard integer NOT NULL CHECK (microshard BETWEEN 0 AND 9999),
   island integer NOT NULL CHECK (island >= 1),
-  state text NOT NULL CHECK (state IN (${states})),
+  state text NOT NULL CHECK (state IN ('active', 'receiving', 'sent', 'garbage')),
   generation integer NOT NULL CHECK (generation >= 1),
   PRIMARY KEY (microshard, island)
 );

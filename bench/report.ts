@@ -1,0 +1,12 @@
+/** Prints a figure on a line of its own, in the one format every benchmark uses. */
+export function figure(name: string, value: number | string, unit: string): void {
+  console.log(`figure ${name} ${value} ${unit}`);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
