@@ -24,7 +24,13 @@ async function singleServerSeconds(): Promise<number> {
   const data = join(dir, "data");
   const port = await freePort();
   const started = performance.now();
-  await runAsServerUser(bins.initdb, ["--pgdata", data, "--auth=trust", "--no-sync", "--no-instructions"]);
+  await runAsServerUser(bins.initdb, [
+    "--pgdata",
+    data,
+    "--auth=trust",
+    "--no-sync",
+    "--no-instructions",
+  ]);
   await runAsServerUser(bins.pgCtl, [
     "start",
     "--pgdata",
@@ -37,7 +43,15 @@ async function singleServerSeconds(): Promise<number> {
     `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
   ]);
   const seconds = (performance.now() - started) / 1000;
-  await runAsServerUser(bins.pgCtl, ["stop", "--pgdata", data, "--mode", "immediate", "--wait", "--silent"]);
+  await runAsServerUser(bins.pgCtl, [
+    "stop",
+    "--pgdata",
+    data,
+    "--mode",
+    "immediate",
+    "--wait",
+    "--silent",
+  ]);
   rmSync(dir, { recursive: true, force: true });
   return seconds;
 }
@@ -65,5 +79,9 @@ export async function benchClusterStart(): Promise<void> {
   const baselineMedian = median(baseline);
   figure("single_server_start_s", baselineMedian.toFixed(2), "s");
   figure("cluster_start_2x2_s", clusterMedian.toFixed(2), "s");
-  figure("cluster_start_2x2_vs_single_server", (clusterMedian / baselineMedian).toFixed(2), "ratio");
+  figure(
+    "cluster_start_2x2_vs_single_server",
+    (clusterMedian / baselineMedian).toFixed(2),
+    "ratio",
+  );
 }

@@ -159,16 +159,12 @@ async function withMasters(
   const options = program.opts<GlobalOptions>();
   const path = options.config ?? process.env.ARCHIPELAGO_CONFIG;
   if (!path)
-    throw new UsageError(
-      "no cluster config: pass --config <file> or set ARCHIPELAGO_CONFIG",
-    );
+    throw new UsageError("no cluster config: pass --config <file> or set ARCHIPELAGO_CONFIG");
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(
-      `cannot read the config file ${path}: ${(error as Error).message}`,
-    );
+    throw new UsageError(`cannot read the config file ${path}: ${(error as Error).message}`);
   }
   let input: unknown;
   try {
