@@ -1,2 +1,13 @@
-// Arrives with its issue; see README.md.
-export {};
+export { BatchLoader, type LoadRequest } from "./batch-loader.js";
+export * from "./client-errors.js";
+export * from "./client-events.js";
+export { Cluster, type ClusterOptions, type IslandStatus } from "./cluster.js";
+export { CLIENT_DEFAULTS } from "./defaults.js";
+export * from "./error-policy.js";
+export { chooseNode, type ReadRole } from "./executor.js";
+export * from "./lsn.js";
+export type { NodeHealth, NodeRole } from "./node-handle.js";
+export * from "./retry-policy.js";
+export { Session } from "./session.js";
+export { type QueryOptions, Shard, ShardTransaction, type TransactionOptions } from "./shard.js";
+export * from "./shard-map.js";

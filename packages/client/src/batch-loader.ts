@@ -1,0 +1,161 @@
+/**
+ * Batched point loads: every `shard.load(table, column, value)` issued in the same tick is answered by
+ * one statement per island, however many microshards it spans.
+ *
+ * DataLoader collects the tick's requests. They are grouped by (table, column, read role, session) and
+ * then by the island each microshard lives on; each island gets one statement that unions one
+ * schema-qualified SELECT per microshard:
+ *
+ *   SELECT 3 AS "__microshard", t.* FROM sh0003.users t WHERE t.id = ANY($1)
+ *   UNION ALL SELECT 7, t.* FROM sh0007.users t WHERE t.id = ANY($2)
+ *
+ * A group whose microshards are no longer on one island when it runs (a move happened between grouping
+ * and routing) is regrouped; every other failure is the executor's to retry or to report, per key.
+ */
+
+import { microshardSchema } from "@archipelago/topology";
+import DataLoader from "dataloader";
+import type { Discovery } from "./discovery.js";
+import { type Executor, type ReadRole, SplitAcrossIslandsSignal } from "./executor.js";
+import type { Session } from "./session.js";
+import { quoteIdentifier } from "./sql-guard.js";
+
+export interface LoadRequest {
+  readonly microshard: number;
+  readonly table: string;
+  readonly column: string;
+  readonly value: unknown;
+  readonly role: ReadRole;
+  readonly session: Session | undefined;
+}
+
+type Row = Record<string, unknown>;
+
+const MICROSHARD_COLUMN = "__microshard";
+
+export class BatchLoader {
+  readonly #loader: DataLoader<LoadRequest, Row | undefined>;
+  readonly #sessionIds = new WeakMap<Session, number>();
+  #nextSessionId = 1;
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly discovery: Discovery,
+    maxBatchSize: number,
+  ) {
+    this.#loader = new DataLoader((requests) => this.#loadBatch(requests), {
+      cache: false,
+      maxBatchSize,
+    });
+  }
+
+  load(request: LoadRequest): Promise<Row | undefined> {
+    return this.#loader.load(request);
+  }
+
+  async #loadBatch(requests: readonly LoadRequest[]): Promise<(Row | undefined | Error)[]> {
+    const results: (Row | undefined | Error)[] = new Array(requests.length);
+    const bySource = new Map<string, number[]>();
+    requests.forEach((request, index) => {
+      const key = `${request.table}\u0000${request.column}\u0000${request.role}\u0000${this.#sessionId(request.session)}`;
+      bySource.set(key, [...(bySource.get(key) ?? []), index]);
+    });
+    await Promise.all(
+      [...bySource.values()].map((indexes) => this.#loadGroup(requests, indexes, results)),
+    );
+    return results;
+  }
+
+  /** Loads requests that share table, column, role and session: one statement per island. */
+  async #loadGroup(
+    requests: readonly LoadRequest[],
+    indexes: readonly number[],
+    results: (Row | undefined | Error)[],
+  ): Promise<void> {
+    const map = this.discovery.map;
+    const byIsland = new Map<string, number[]>();
+    for (const index of indexes) {
+      const microshard = (requests[index] as LoadRequest).microshard;
+      const placement = map.locate(microshard);
+      // Microshards not active in the map (unknown yet, or mid-switch) go alone: the executor waits
+      // for them or reports them missing, without holding up the rest.
+      const key =
+        placement.kind === "active" ? `island:${placement.island}` : `alone:${microshard}`;
+      byIsland.set(key, [...(byIsland.get(key) ?? []), index]);
+    }
+    await Promise.all(
+      [...byIsland.values()].map(async (group) => {
+        try {
+          const rows = await this.#runIslandStatement(requests, group);
+          for (const index of group) {
+            const request = requests[index] as LoadRequest;
+            results[index] = rows.get(rowKey(request.microshard, request.value));
+          }
+        } catch (error) {
+          if (error instanceof SplitAcrossIslandsSignal) {
+            await this.#loadGroup(requests, group, results);
+            return;
+          }
+          for (const index of group) results[index] = error as Error;
+        }
+      }),
+    );
+  }
+
+  async #runIslandStatement(
+    requests: readonly LoadRequest[],
+    group: readonly number[],
+  ): Promise<Map<string, Row>> {
+    const first = requests[group[0] as number] as LoadRequest;
+    const valuesByMicroshard = new Map<number, unknown[]>();
+    for (const index of group) {
+      const request = requests[index] as LoadRequest;
+      valuesByMicroshard.set(request.microshard, [
+        ...(valuesByMicroshard.get(request.microshard) ?? []),
+        request.value,
+      ]);
+    }
+    const microshards = [...valuesByMicroshard.keys()];
+    const table = quoteIdentifier(first.table);
+    const column = quoteIdentifier(first.column);
+    const sql = microshards
+      .map(
+        (microshard, i) =>
+          `SELECT ${microshard} AS "${MICROSHARD_COLUMN}", t.* FROM ${microshardSchema(microshard)}.${table} t WHERE t.${column} = ANY($${i + 1})`,
+      )
+      .join("\nUNION ALL\n");
+    const params = microshards.map((m) => valuesByMicroshard.get(m));
+    return this.executor.execute({
+      microshards,
+      write: false,
+      idempotent: true,
+      role: first.role,
+      session: first.session,
+      batchSize: group.length,
+      run: async (client) => {
+        const { rows } = await client.query<Row>(sql, params);
+        const found = new Map<string, Row>();
+        for (const row of rows) {
+          const { [MICROSHARD_COLUMN]: microshard, ...rest } = row;
+          found.set(rowKey(Number(microshard), row[first.column]), rest);
+        }
+        return found;
+      },
+    });
+  }
+
+  #sessionId(session: Session | undefined): number {
+    if (!session) return 0;
+    let id = this.#sessionIds.get(session);
+    if (id === undefined) {
+      id = this.#nextSessionId++;
+      this.#sessionIds.set(session, id);
+    }
+    return id;
+  }
+}
+
+/** Rows and requests meet on (microshard, value as text): bigint IDs come back from pg as strings. */
+function rowKey(microshard: number, value: unknown): string {
+  return `${microshard}:${String(value)}`;
+}

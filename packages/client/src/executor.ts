@@ -1,0 +1,346 @@
+/**
+ * The executor: runs one unit of work (a statement, a batch, a transaction) on the right node, and
+ * decides what to do when it fails. Every path through a query passes here.
+ *
+ * The loop, until success or the retry deadline:
+ * 1. locate the microshards in the current map: `missing` → one rediscovery, then `MicroshardNotFound`
+ *    (a bogus ID costs one round, never a retry storm); `in-motion` → back off, rediscover, again;
+ *    a session that wrote a newer generation than the map knows → rediscover first (the map is stale,
+ *    and the old island's frozen copy must not answer);
+ * 2. choose the node: writes and `master` reads go to the master; `replica-ok` to any replica; `auto`
+ *    to a replica that has replayed the session's position for these microshards, else the master;
+ * 3. run, and on failure consult the error table (error-policy.ts) and act on its verdict in one
+ *    exhaustive switch. A statement that may have been applied is retried only when idempotent.
+ */
+import type pg from "pg";
+import {
+  IslandUnavailableError,
+  MicroshardNotFoundError,
+  OutcomeUnknownError,
+  RetryDeadlineExceededError,
+} from "./client-errors.js";
+import type { ClientEvents, RouteReason } from "./client-events.js";
+import type { Discovery } from "./discovery.js";
+import { classifyError, type QueryPhase } from "./error-policy.js";
+import type { IslandHandle } from "./island-handle.js";
+import { parseLsn } from "./lsn.js";
+import type { NodeHandle } from "./node-handle.js";
+import { type RetryPolicy, retryDelayMs } from "./retry-policy.js";
+import type { Session } from "./session.js";
+
+/** How a read may be served. Writes always go to the master. */
+export type ReadRole = "master" | "replica-ok" | "auto";
+
+export interface Target {
+  readonly island: number;
+  readonly node: NodeHandle;
+  /** The generation of each microshard of the work, from the map the attempt was routed by. */
+  readonly generations: ReadonlyMap<number, number>;
+}
+
+export interface WorkSpec<T> {
+  /** Every microshard the work touches; they must all live on one island. */
+  readonly microshards: readonly number[];
+  readonly write: boolean;
+  /**
+   * Safe to repeat even if a previous attempt may have been applied (reads always are). A function is
+   * asked at the time of the failure (a transaction is safe to repeat until its COMMIT was sent).
+   */
+  readonly idempotent: boolean | (() => boolean);
+  readonly role: ReadRole;
+  readonly session: Session | undefined;
+  readonly batchSize: number;
+  /** Overrides the retry policy's deadline for this call. */
+  readonly deadlineMs?: number;
+  /** Pinned reason for events (transactions). */
+  readonly reason?: RouteReason;
+  readonly run: (client: pg.PoolClient, target: Target) => Promise<T>;
+}
+
+/** The work's microshards are no longer on one island; the caller (a batch) must regroup them. */
+export class SplitAcrossIslandsSignal extends Error {
+  constructor(readonly microshards: readonly number[]) {
+    super("the microshards of this batch are now on different islands");
+  }
+}
+
+/**
+ * An error that is the caller's own (thrown by application code inside the work, not by the driver):
+ * rethrown as it is, never classified, never retried.
+ */
+export class CallerError extends Error {
+  constructor(readonly error: unknown) {
+    super("caller error");
+  }
+}
+
+/** Writes whose position could not be read after commit: force the master for their reads. */
+const UNKNOWN_POSITION = (1n << 64n) - 1n;
+
+export class Executor {
+  constructor(
+    private readonly discovery: Discovery,
+    private readonly island: (island: number) => IslandHandle | undefined,
+    private readonly policy: RetryPolicy,
+    private readonly events: ClientEvents,
+  ) {}
+
+  async execute<T>(spec: WorkSpec<T>): Promise<T> {
+    const started = Date.now();
+    const deadline = started + (spec.deadlineMs ?? this.policy.deadlineMs);
+    let rediscoveredForMissing = false;
+    let rediscoveredForSession = false;
+    let lastError: unknown;
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) {
+        if (Date.now() >= deadline) {
+          throw new RetryDeadlineExceededError({
+            deadlineMs: deadline - started,
+            attempts: attempt - 1,
+            lastError,
+            microshards: [...spec.microshards],
+          });
+        }
+        const delayMs = Math.min(
+          retryDelayMs(this.policy, attempt - 1),
+          Math.max(0, deadline - Date.now()),
+        );
+        this.events.count("retries");
+        this.events.emit("retry", {
+          attempt,
+          kind: errorKind(lastError),
+          delayMs,
+          microshards: spec.microshards,
+        });
+        await sleep(delayMs);
+      }
+
+      // 1. Locate.
+      const lookedUpAt = performance.now();
+      const map = this.discovery.map;
+      const generations = new Map<number, number>();
+      const islands = new Set<number>();
+      let blocked: "missing" | "in-motion" | undefined;
+      let missingMicroshard = -1;
+      for (const microshard of spec.microshards) {
+        const placement = map.locate(microshard);
+        if (placement.kind === "missing") {
+          blocked = "missing";
+          missingMicroshard = microshard;
+          break;
+        }
+        if (placement.kind === "in-motion") {
+          blocked = "in-motion";
+          continue;
+        }
+        generations.set(microshard, placement.generation);
+        islands.add(placement.island);
+      }
+      if (blocked === "missing") {
+        if (rediscoveredForMissing) throw new MicroshardNotFoundError(missingMicroshard);
+        rediscoveredForMissing = true;
+        await this.discovery.rediscover(lookedUpAt);
+        attempt--; // a first lookup after a fresh map is not a retry
+        lastError = new MicroshardNotFoundError(missingMicroshard);
+        continue;
+      }
+      if (blocked === "in-motion") {
+        lastError = new Error("microshard in motion (switch window)");
+        await this.discovery.rediscover(lookedUpAt);
+        continue;
+      }
+      if (islands.size > 1) throw new SplitAcrossIslandsSignal(spec.microshards);
+      const islandNumber = [...islands][0] as number;
+      if (spec.session && !rediscoveredForSession) {
+        const stale = spec.microshards.some(
+          (m) => (spec.session?.newestGeneration(m) ?? 0) > (generations.get(m) ?? 0),
+        );
+        if (stale) {
+          rediscoveredForSession = true;
+          await this.discovery.rediscover(lookedUpAt);
+          attempt--;
+          continue;
+        }
+      }
+      const island = this.island(islandNumber);
+      if (!island) {
+        lastError = new IslandUnavailableError({
+          island: islandNumber,
+          reason: "not in the config",
+        });
+        await this.discovery.rediscover(lookedUpAt);
+        continue;
+      }
+
+      // 2. Choose the node.
+      const choice = chooseNode(island, spec, generations);
+      if (!choice) {
+        lastError = new IslandUnavailableError({
+          island: islandNumber,
+          reason: spec.write || spec.role === "master" ? "no master answers" : "no node answers",
+        });
+        await island.probeRoles();
+        continue;
+      }
+      const { node, reason } = choice;
+      const target: Target = { island: islandNumber, node, generations };
+
+      // 3. Run.
+      const attemptStarted = performance.now();
+      let phase: QueryPhase = "connect";
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await node.pool().connect();
+        phase = "query";
+        const result = await spec.run(client, target);
+        if (spec.write && spec.session) await this.#recordWrite(client, spec, target);
+        client.release();
+        node.markUp();
+        this.#emitQuery(spec, target, reason, attempt, attemptStarted, undefined);
+        return result;
+      } catch (error) {
+        if (error instanceof SplitAcrossIslandsSignal) throw error;
+        if (error instanceof CallerError) {
+          client?.release();
+          throw error.error;
+        }
+        const failedAt = performance.now();
+        const verdict = classifyError(error, phase);
+        // A connection that failed mid-statement may be broken or still inside a transaction.
+        client?.release(verdict.nodeDown || verdict.applied === "unknown" ? true : undefined);
+        this.#emitQuery(spec, target, reason, attempt, attemptStarted, verdict.kind);
+        lastError = error;
+        if (verdict.nodeDown) node.markDown();
+        const idempotent =
+          typeof spec.idempotent === "function" ? spec.idempotent() : spec.idempotent;
+        if (verdict.applied === "unknown" && spec.write && !idempotent) {
+          throw new OutcomeUnknownError({
+            island: islandNumber,
+            node: node.name,
+            microshards: [...spec.microshards],
+            cause: error,
+          });
+        }
+        switch (verdict.action) {
+          case "fail":
+            throw error;
+          case "retry":
+            break;
+          case "rediscover-roles":
+            node.forgetRole();
+            await island.probeRoles();
+            break;
+          case "rediscover-map": {
+            const before = spec.microshards.map((m) => map.locate(m));
+            const after = await this.discovery.rediscover(failedAt);
+            const unchanged = spec.microshards.every((m, i) =>
+              samePlacement(before[i], after.locate(m)),
+            );
+            // The same placement after a fresh look: the table really does not exist; not a blip.
+            if (unchanged) throw error;
+            break;
+          }
+          default: {
+            const exhaustive: never = verdict.action;
+            throw new Error(`unhandled error action ${String(exhaustive)}`);
+          }
+        }
+      }
+    }
+  }
+
+  async #recordWrite(
+    client: pg.PoolClient,
+    spec: WorkSpec<unknown>,
+    target: Target,
+  ): Promise<void> {
+    let position = UNKNOWN_POSITION;
+    try {
+      const { rows } = await client.query<{ lsn: string }>(
+        "SELECT pg_current_wal_insert_lsn()::text AS lsn",
+      );
+      if (rows[0]) position = parseLsn(rows[0].lsn);
+      target.node.recordPosition(position);
+    } catch {
+      // The write succeeded but its position is unknown: reads of these microshards stay on the master.
+    }
+    for (const microshard of spec.microshards) {
+      const generation = target.generations.get(microshard);
+      if (generation !== undefined)
+        spec.session?.recordWrite(target.island, microshard, generation, position);
+    }
+  }
+
+  #emitQuery(
+    spec: WorkSpec<unknown>,
+    target: Target,
+    reason: RouteReason,
+    attempt: number,
+    started: number,
+    error: string | undefined,
+  ): void {
+    this.events.count("queries");
+    if (error) this.events.count("query_errors");
+    this.events.emit("query", {
+      island: target.island,
+      node: target.node.name,
+      role: target.node.role,
+      reason: spec.reason ?? reason,
+      microshards: spec.microshards,
+      batchSize: spec.batchSize,
+      attempt,
+      durationMs: performance.now() - started,
+      error,
+    });
+  }
+}
+
+/** Picks the node for the work; undefined when the island has none usable for it right now. */
+export function chooseNode(
+  island: IslandHandle,
+  spec: Pick<WorkSpec<unknown>, "write" | "role" | "session" | "microshards">,
+  generations: ReadonlyMap<number, number>,
+): { node: NodeHandle; reason: RouteReason } | undefined {
+  const master = island.master();
+  if (spec.write) return master && { node: master, reason: "write" };
+  if (spec.role === "master") return master && { node: master, reason: "master-mode" };
+  if (spec.role === "replica-ok") {
+    const replica = island.replica(undefined);
+    if (replica) return { node: replica, reason: "replica-ok" };
+    return master && { node: master, reason: "master-no-replica" };
+  }
+  let required: bigint | undefined;
+  for (const microshard of spec.microshards) {
+    const generation = generations.get(microshard);
+    if (generation === undefined) continue;
+    const position = spec.session?.requiredPosition(island.island, microshard, generation);
+    if (position !== undefined && (required === undefined || position > required))
+      required = position;
+  }
+  const replica = island.replica(required);
+  if (replica) return { node: replica, reason: "replica-caught-up" };
+  if (!master) return undefined;
+  return {
+    node: master,
+    reason: island.replicaNodes.length > 0 ? "master-replica-lagging" : "master-no-replica",
+  };
+}
+
+function samePlacement(
+  a: ReturnType<Discovery["map"]["locate"]> | undefined,
+  b: ReturnType<Discovery["map"]["locate"]>,
+): boolean {
+  if (!a || a.kind !== b.kind) return false;
+  if (a.kind === "active" && b.kind === "active")
+    return a.island === b.island && a.generation === b.generation;
+  return a.kind === "missing";
+}
+
+function errorKind(error: unknown): string {
+  if (error instanceof Error) return (error as { code?: string }).code ?? error.name;
+  return "unknown";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
