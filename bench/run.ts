@@ -2,10 +2,12 @@
  * Runs every benchmark in turn (`pnpm bench`). Benchmarks are never part of the test run: timings on
  * shared 2-core machines are noisy, so each reports ratios against a baseline measured in the same run.
  */
+import { benchClientLoads } from "./client-loads.bench.js";
 import { benchClusterStart } from "./cluster-start.bench.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "cluster-start": benchClusterStart,
+  "client-loads": benchClientLoads,
 };
 
 const only = process.argv.slice(2);

@@ -16,6 +16,7 @@ import {
 } from "@archipelago/topology";
 import type pg from "pg";
 import { BatchLoader } from "./batch-loader.js";
+import { BatchWriter } from "./batch-writer.js";
 import { ClientEvents } from "./client-events.js";
 import { CLIENT_DEFAULTS } from "./defaults.js";
 import { Discovery } from "./discovery.js";
@@ -59,6 +60,7 @@ export class Cluster {
   readonly #discovery: Discovery;
   readonly #executor: Executor;
   readonly #loader: BatchLoader;
+  readonly #writer: BatchWriter;
   readonly #policy: RetryPolicy;
   readonly #shards = new Map<number, Shard>();
   #positionTimer: NodeJS.Timeout | undefined;
@@ -102,6 +104,11 @@ export class Cluster {
       lazyDiscovery,
       options.maxBatchSize ?? CLIENT_DEFAULTS.maxBatchSize,
     );
+    this.#writer = new BatchWriter(
+      this.#executor,
+      lazyDiscovery,
+      options.maxBatchSize ?? CLIENT_DEFAULTS.maxBatchSize,
+    );
     this.#applyConfig(config);
   }
 
@@ -133,7 +140,7 @@ export class Cluster {
     microshardNumber(microshard);
     let shard = this.#shards.get(microshard);
     if (!shard) {
-      shard = new Shard(microshard, this.#executor, this.#loader);
+      shard = new Shard(microshard, this.#executor, this.#loader, this.#writer);
       this.#shards.set(microshard, shard);
     }
     return shard;

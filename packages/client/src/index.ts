@@ -1,4 +1,5 @@
 export { BatchLoader, type LoadRequest } from "./batch-loader.js";
+export { BatchWriter, type InsertRequest } from "./batch-writer.js";
 export * from "./client-errors.js";
 export * from "./client-events.js";
 export { Cluster, type ClusterOptions, type IslandStatus } from "./cluster.js";

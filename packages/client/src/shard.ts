@@ -7,6 +7,7 @@
 import { microshardSchema } from "@archipelago/topology";
 import type pg from "pg";
 import type { BatchLoader } from "./batch-loader.js";
+import type { BatchWriter } from "./batch-writer.js";
 import { CallerError, type Executor, type ReadRole } from "./executor.js";
 import type { Session } from "./session.js";
 import { assertOwnMicroshard } from "./sql-guard.js";
@@ -70,6 +71,7 @@ export class Shard {
     readonly microshard: number,
     private readonly executor: Executor,
     private readonly loader: BatchLoader,
+    private readonly writer: BatchWriter,
   ) {}
 
   get schema(): string {
@@ -114,6 +116,25 @@ export class Shard {
       role: options.role ?? "auto",
       session: options.session,
     }) as Promise<Row | undefined>;
+  }
+
+  /**
+   * Inserts one row into `table` and resolves with the stored row (defaults and the generated ID
+   * included). Concurrent inserts in one tick are batched: one statement per island; a row-level error
+   * (constraint, bad value) fails only its own row. Not idempotent: a lost connection mid-statement
+   * gives `OutcomeUnknownError`.
+   */
+  insert<Row extends Record<string, unknown> = Record<string, unknown>>(
+    table: string,
+    row: Readonly<Record<string, unknown>>,
+    options: { session?: Session } = {},
+  ): Promise<Row> {
+    return this.writer.insert({
+      microshard: this.microshard,
+      table,
+      row,
+      session: options.session,
+    }) as Promise<Row>;
   }
 
   /**
