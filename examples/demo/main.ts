@@ -6,9 +6,13 @@
  * 3. allocate shard 0 and 16 microshards, each created with every example migration applied;
  * 4. run the migration runner (everything is current: it applies nothing);
  * 5. write rows whose IDs come from each microshard's own generator, and decode them;
- * 6. print islands, nodes and roles, and microshards per island; tear everything down.
+ * 6. print islands, nodes and roles, and microshards per island;
+ * 7. a live failover: an app writes through the client while island 1's master stops and its replica
+ *    is promoted; the writes ride through with no error, and every acknowledged one is read back;
+ * 8. tear everything down.
  */
 import { join } from "node:path";
+import { Cluster } from "@archipelago/client";
 import {
   allocateMicroshards,
   IslandMasters,
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
 
     await writeSampleRows(cluster);
     await printStatus(cluster, masters);
+    await failoverLive(cluster);
   } finally {
     await masters.end();
     await cluster.stop();
@@ -118,6 +123,76 @@ async function printStatus(cluster: LocalCluster, masters: IslandMasters): Promi
       .map((r) => r.schemaName);
     console.log(`    ${here.length} microshards: ${here.join(" ")}`);
   }
+}
+
+async function failoverLive(local: LocalCluster): Promise<void> {
+  const island = 1;
+  const client = new Cluster(local.config);
+  try {
+    await client.rediscover();
+    const microshard = client.map.microshardsOn(island).find((m) => m !== 0) ?? 0;
+    const shard = client.shard(microshard);
+    console.log(`\nLive failover of island ${island} while an app writes to ${shard.schema}:`);
+    client.events.on("role-change", (e) =>
+      console.log(`  [client] ${e.node} is now ${e.to} (was ${e.from})`),
+    );
+    const acknowledged: string[] = [];
+    let errors = 0;
+    let slowestMs = 0;
+    let stop = false;
+    const writer = (async () => {
+      for (let n = 1; !stop; n++) {
+        const started = performance.now();
+        try {
+          // Idempotent (a unique email, ON CONFLICT DO NOTHING): if the failover leaves a write's
+          // outcome unknown, the client may safely send it again.
+          const email = `failover-${n}@acme.test`;
+          await shard.query(
+            `INSERT INTO ${shard.schema}.users (workspace_id, email, name) VALUES (0, $1, 'Writer')
+             ON CONFLICT (email) DO NOTHING`,
+            [email],
+            { write: true, idempotent: true },
+          );
+          acknowledged.push(email);
+        } catch (error) {
+          errors++;
+          console.log(`  [app] write ${n} failed: ${(error as Error).message}`);
+        }
+        slowestMs = Math.max(slowestMs, performance.now() - started);
+      }
+    })();
+    await sleep(500);
+    const oldMaster = local.master(island);
+    const replica = local.replicas(island)[0];
+    if (!replica) throw new Error("island 1 has no replica");
+    console.log(`  ${acknowledged.length} writes so far; stopping the master ${oldMaster.name}…`);
+    await local.stopNode(oldMaster);
+    await sleep(300);
+    console.log(`  promoting ${replica.name}…`);
+    await local.promote(replica);
+    const atPromotion = acknowledged.length;
+    while (acknowledged.length < atPromotion + 200) await sleep(20);
+    stop = true;
+    await writer;
+    const stored = await replica.query<{ email: string }>(
+      `SELECT email FROM ${shard.schema}.users`,
+    );
+    const storedIds = new Set(stored.map((r) => r.email));
+    const lost = acknowledged.filter((id) => !storedIds.has(id)).length;
+    console.log(
+      `  ${acknowledged.length} writes acknowledged, ${errors} failed, ${lost} lost; the slowest write ` +
+        `(the one that waited out the failover) took ${Math.round(slowestMs)} ms`,
+    );
+    figure("demo_failover_write_errors", errors, "count");
+    figure("demo_failover_rows_lost", lost, "count");
+    figure("demo_failover_slowest_write_ms", Math.round(slowestMs), "ms");
+  } finally {
+    await client.end();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 main().catch((error: unknown) => {
