@@ -15,7 +15,7 @@
 
 import { microshardSchema } from "@archipelago/topology";
 import DataLoader from "dataloader";
-import type { Discovery } from "./discovery.js";
+import type { MapSource } from "./discovery.js";
 import { type Executor, type ReadRole, SplitAcrossIslandsSignal } from "./executor.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
@@ -40,7 +40,7 @@ export class BatchLoader {
 
   constructor(
     private readonly executor: Executor,
-    private readonly discovery: Discovery,
+    private readonly discovery: MapSource,
     maxBatchSize: number,
   ) {
     this.#loader = new DataLoader((requests) => this.#loadBatch(requests), {
@@ -94,6 +94,31 @@ export class BatchLoader {
         } catch (error) {
           if (error instanceof SplitAcrossIslandsSignal) {
             await this.#loadGroup(requests, group, results);
+            return;
+          }
+          if (
+            isShapeMismatch(error) &&
+            new Set(group.map((i) => requests[i]?.microshard)).size > 1
+          ) {
+            // The microshards' tables differ (a migration is rolling out): one statement each.
+            const byMicroshard = new Map<number, number[]>();
+            for (const i of group) {
+              const m = (requests[i] as LoadRequest).microshard;
+              byMicroshard.set(m, [...(byMicroshard.get(m) ?? []), i]);
+            }
+            await Promise.all(
+              [...byMicroshard.values()].map(async (one) => {
+                try {
+                  const rows = await this.#runIslandStatement(requests, one);
+                  for (const i of one) {
+                    const r = requests[i] as LoadRequest;
+                    results[i] = rows.get(rowKey(r.microshard, r.value));
+                  }
+                } catch (e) {
+                  for (const i of one) results[i] = e as Error;
+                }
+              }),
+            );
             return;
           }
           for (const index of group) results[index] = error as Error;
@@ -158,4 +183,10 @@ export class BatchLoader {
 /** Rows and requests meet on (microshard, value as text): bigint IDs come back from pg as strings. */
 function rowKey(microshard: number, value: unknown): string {
   return `${microshard}:${String(value)}`;
+}
+
+/** UNION ALL over tables whose columns differ: 42601 (column count) or 42804 (column types). */
+function isShapeMismatch(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "42601" || code === "42804";
 }

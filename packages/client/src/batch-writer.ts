@@ -19,7 +19,7 @@
 
 import { microshardSchema } from "@archipelago/topology";
 import DataLoader from "dataloader";
-import type { Discovery } from "./discovery.js";
+import type { MapSource } from "./discovery.js";
 import { type Executor, SplitAcrossIslandsSignal } from "./executor.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
@@ -47,7 +47,7 @@ export class BatchWriter {
 
   constructor(
     private readonly executor: Executor,
-    private readonly discovery: Discovery,
+    private readonly discovery: MapSource,
     maxBatchSize: number,
   ) {
     this.#loader = new DataLoader((requests) => this.#writeBatch(requests), {
@@ -157,8 +157,16 @@ export class BatchWriter {
     }
     // Results in the order of `group`: statement order is microshard by microshard.
     const byIndex = new Map<number, Row>();
+    const expectedCte = microshards.flatMap((m, i) => (rowsByMicroshard.get(m) ?? []).map(() => i));
     ordered.forEach((index, i) => {
-      const { __w: _w, ...row } = rows[i] as Row;
+      const { __w: cte, ...row } = rows[i] as Row;
+      // Rows are matched to callers by position; a CTE out of order would hand callers each other's
+      // rows, so the order is checked, never assumed.
+      if (Number(cte) !== expectedCte[i]) {
+        throw new Error(
+          "batched insert returned rows out of order; refusing to guess which is whose",
+        );
+      }
       byIndex.set(index, row);
     });
     return group.map((index) => byIndex.get(index) as Row);

@@ -108,8 +108,8 @@ export class RetryDeadlineExceededError extends ArchipelagoError {
     super(
       `Gave up after ${input.attempts} attempt(s) in ${input.deadlineMs} ms` +
         `${where ? ` for ${where}` : ""}; the last error was ${describe(input.lastError)}. ` +
-        "None of the attempts was applied. Retry later, or raise retry.deadlineMs if moves or " +
-        "failovers take longer.",
+        "Every failed attempt was either not applied or an idempotent statement. Retry later, " +
+        "or raise retry.deadlineMs if moves or failovers take longer.",
       { cause: input.lastError },
     );
     this.deadlineMs = input.deadlineMs;
@@ -229,4 +229,46 @@ function list(numbers: readonly number[]): string {
 
 function truncate(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/** A microshard was in the switch window of a move (active on no island) at the last attempt. */
+export class MicroshardInMotionError extends ArchipelagoError {
+  readonly code = "MICROSHARD_IN_MOTION";
+  override readonly name = "MicroshardInMotionError";
+  constructor(readonly microshard: number) {
+    super(`Microshard ${microshard} is being switched between islands (active on none right now).`);
+  }
+  protected override details() {
+    return { microshard: this.microshard };
+  }
+}
+
+/** A write-only statement was sent as a read (it reached a replica and PostgreSQL refused it). */
+export class WriteSentAsReadError extends ArchipelagoError {
+  readonly code = "WRITE_SENT_AS_READ";
+  override readonly name = "WriteSentAsReadError";
+  constructor(readonly microshards: readonly number[]) {
+    super(
+      `A statement for microshard(s) ${microshards.join(", ")} changes data but was sent as a read ` +
+        "and reached a replica. Pass { write: true }.",
+    );
+  }
+  protected override details() {
+    return { microshards: this.microshards };
+  }
+}
+
+/** A node that was removed from the config (or whose cluster ended) was asked for a connection. */
+export class NodeRemovedError extends ArchipelagoError {
+  readonly code = "NODE_REMOVED";
+  override readonly name = "NodeRemovedError";
+  constructor(
+    readonly island: number,
+    readonly node: string,
+  ) {
+    super(`Node ${node} of island ${island} was removed from the config or its cluster has ended.`);
+  }
+  protected override details() {
+    return { island: this.island, node: this.node };
+  }
 }

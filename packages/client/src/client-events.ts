@@ -59,6 +59,8 @@ export interface ClientEventMap {
   retry: [RetryEvent];
   /** A microshard was active on two islands; the previous placement was kept. Loud by design. */
   conflict: [{ microshard: number; islands: readonly number[] }];
+  /** A listener of another event threw; the query itself was not affected. */
+  "listener-error": [unknown];
 }
 
 export const COUNTERS = [
@@ -68,11 +70,25 @@ export const COUNTERS = [
   "discoveries",
   "role_changes",
   "conflicts",
+  "listener_errors",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
 export class ClientEvents extends EventEmitter<ClientEventMap> {
   readonly #counters = new Map<Counter, number>(COUNTERS.map((c) => [c, 0]));
+
+  /**
+   * Emits to listeners, isolating the caller from them: a listener that throws must not turn a
+   * successful query into a failure (or a retry). Its error is reported on `listener-error`.
+   */
+  safeEmit<K extends keyof ClientEventMap>(event: K, ...args: ClientEventMap[K]): void {
+    try {
+      (this.emit as (e: K, ...a: ClientEventMap[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.count("listener_errors");
+      if (this.listenerCount("listener-error") > 0) this.emit("listener-error", error);
+    }
+  }
 
   count(counter: Counter, by = 1): void {
     this.#counters.set(counter, (this.#counters.get(counter) ?? 0) + by);

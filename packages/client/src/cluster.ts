@@ -7,39 +7,33 @@
  * stay keep their pools, new ones get pools on first use, and removed ones are drained (`pool.end()`
  * waits for checked-out connections), so in-flight queries finish.
  */
+
+import { createHash } from "node:crypto";
 import {
   type ClusterConfig,
   GLOBAL_MICROSHARD,
+  InvalidIdError,
   microshardNumber,
   microshardOfId,
   type NodeConfig,
 } from "@archipelago/topology";
-import type pg from "pg";
+import { type ClusterOptions, validateClusterOptions } from "./cluster-options.js";
+
+export type { ClusterOptions } from "./cluster-options.js";
+
 import { BatchLoader } from "./batch-loader.js";
 import { BatchWriter } from "./batch-writer.js";
 import { ClientEvents } from "./client-events.js";
 import { CLIENT_DEFAULTS } from "./defaults.js";
-import { Discovery } from "./discovery.js";
+import { Discovery, type MapSource } from "./discovery.js";
 import { Executor } from "./executor.js";
 import { IslandHandle } from "./island-handle.js";
+import { formatLsn } from "./lsn.js";
 import { NodeHandle, type NodeHealth, type NodeRole } from "./node-handle.js";
 import { parseRetryPolicy, type RetryPolicy } from "./retry-policy.js";
 import { Session } from "./session.js";
 import { Shard } from "./shard.js";
 import type { ShardMap } from "./shard-map.js";
-
-export interface ClusterOptions {
-  /** node-postgres pool options applied to every node (max, idleTimeoutMillis, …). */
-  readonly pool?: Omit<pg.PoolConfig, "host" | "port" | "user" | "password" | "database">;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly discoveryIntervalMs?: number;
-  readonly discoveryJitter?: number;
-  readonly rediscoverMinIntervalMs?: number;
-  readonly discoveryIslandTimeoutMs?: number;
-  readonly replicaPositionIntervalMs?: number;
-  readonly nodeDownMs?: number;
-  readonly maxBatchSize?: number;
-}
 
 export interface IslandStatus {
   readonly island: number;
@@ -66,10 +60,11 @@ export class Cluster {
   #positionTimer: NodeJS.Timeout | undefined;
   #state: "idle" | "running" | "ended" = "idle";
 
-  constructor(
-    config: ClusterConfig,
-    private readonly options: ClusterOptions = {},
-  ) {
+  private readonly options: ClusterOptions;
+
+  /** @throws InvalidConfigError naming the option that is out of range */
+  constructor(config: ClusterConfig, options: ClusterOptions = {}) {
+    this.options = validateClusterOptions(options);
     this.#config = config;
     this.#policy = parseRetryPolicy(options.retry);
     this.#discovery = new Discovery(
@@ -84,15 +79,22 @@ export class Cluster {
       this.events,
     );
     const discovery = this.#discovery;
-    const lazyDiscovery = {
+    // The first lookup starts the background refresh: nothing connects before the first query.
+    const lazyDiscovery: MapSource = {
       get map() {
         return discovery.map;
+      },
+      get unreachable() {
+        return discovery.unreachable;
+      },
+      get conflicts() {
+        return discovery.conflicts;
       },
       rediscover: (notBefore?: number) => {
         this.#startBackground();
         return discovery.rediscover(notBefore);
       },
-    } as Discovery;
+    };
     this.#executor = new Executor(
       lazyDiscovery,
       (n) => this.#islands.get(n),
@@ -130,9 +132,20 @@ export class Cluster {
     return this.#discovery.rounds;
   }
 
-  /** The microshard an ID belongs to. @throws InvalidIdError (before any SQL is sent) */
+  /**
+   * The microshard an ID belongs to. @throws InvalidIdError (before any SQL is sent), also for an ID
+   * of another environment than this cluster's `idEnvironment`.
+   */
   microshardOf(id: unknown): number {
-    return microshardOfId(id);
+    const microshard = microshardOfId(id);
+    const environment = String(id).charCodeAt(0) - 48;
+    if (environment !== this.#config.idEnvironment) {
+      throw new InvalidIdError(
+        String(id),
+        `it belongs to ID environment ${environment}, this cluster issues environment ${this.#config.idEnvironment}`,
+      );
+    }
+    return microshard;
   }
 
   /** The microshard `microshard`. @throws InvalidMicroshardError */
@@ -148,7 +161,7 @@ export class Cluster {
 
   /** The microshard that holds the row with this ID. @throws InvalidIdError */
   shardOf(id: unknown): Shard {
-    return this.shard(microshardOfId(id));
+    return this.shard(this.microshardOf(id));
   }
 
   /** Shard 0: global tables. */
@@ -170,7 +183,7 @@ export class Cluster {
         name: n.name,
         role: n.role,
         health: n.health.kind,
-        position: n.position === undefined ? undefined : n.position.toString(),
+        position: n.position === undefined ? undefined : formatLsn(n.position),
       })),
       microshards: map.microshardsOn(island.island),
     }));
@@ -266,6 +279,10 @@ export class Cluster {
   }
 }
 
+/** A node's identity for config updates: a changed password (rotation) means a new pool. */
 function nodeKey(node: NodeConfig): string {
-  return `${node.host}:${node.port}/${node.database}/${node.user}`;
+  const secret = node.password
+    ? createHash("sha256").update(node.password.reveal()).digest("hex")
+    : "";
+  return `${node.host}:${node.port}/${node.database}/${node.user}/${secret.slice(0, 16)}`;
 }

@@ -17,6 +17,16 @@ import type { ClientEvents } from "./client-events.js";
 import type { IslandHandle } from "./island-handle.js";
 import { buildShardMap, type CatalogEntry, ShardMap } from "./shard-map.js";
 
+/** What the executor and the batchers need from discovery. */
+export interface MapSource {
+  readonly map: ShardMap;
+  /** Islands that did not answer the last round (their placements are kept from before). */
+  readonly unreachable: ReadonlySet<number>;
+  /** Microshards active on several islands in the last round. */
+  readonly conflicts: ReadonlySet<number>;
+  rediscover(notBefore?: number): Promise<ShardMap>;
+}
+
 export interface DiscoveryOptions {
   readonly intervalMs: number;
   /** Rounds start at least this far apart, however many callers ask. */
@@ -25,8 +35,10 @@ export interface DiscoveryOptions {
   readonly islandTimeoutMs: number;
 }
 
-export class Discovery {
+export class Discovery implements MapSource {
   #map: ShardMap = ShardMap.empty;
+  #unreachable: ReadonlySet<number> = new Set();
+  #conflicts: ReadonlySet<number> = new Set();
   /** When the round that built `#map` started reading catalogs. */
   #mapStartedAt = Number.NEGATIVE_INFINITY;
   #round: { readonly startedAt: number; readonly promise: Promise<ShardMap> } | undefined;
@@ -43,6 +55,14 @@ export class Discovery {
 
   get map(): ShardMap {
     return this.#map;
+  }
+
+  get unreachable(): ReadonlySet<number> {
+    return this.#unreachable;
+  }
+
+  get conflicts(): ReadonlySet<number> {
+    return this.#conflicts;
   }
 
   /** Completed rounds since start (tests use it to check coalescing). */
@@ -109,6 +129,8 @@ export class Discovery {
     const previous = this.#map;
     const { map, conflicts, unreachable } = buildShardMap({ islands: new Map(answers), previous });
     this.#map = map;
+    this.#unreachable = new Set(unreachable);
+    this.#conflicts = new Set(conflicts.map((c) => c.microshard));
     this.#mapStartedAt = started;
     this.#rounds++;
     this.events.count("discoveries");

@@ -51,12 +51,6 @@ describe("classifyError, row by row", () => {
       "query",
       verdict("invalid-schema", "rediscover-map", "not-applied", false, "3F000"),
     ],
-    [
-      "AR003 microshard not active here",
-      dbError("AR003", "microshard 42 is not active on this island"),
-      "query",
-      verdict("microshard-not-active", "rediscover-map", "not-applied", false, "AR003"),
-    ],
     // Failover: a demoted master.
     [
       "25006 read-only transaction",
@@ -65,7 +59,7 @@ describe("classifyError, row by row", () => {
       verdict("read-only", "rediscover-roles", "not-applied", false, "25006"),
     ],
     // Connecting to a dead or starting node.
-    ...(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "ECONNRESET", "EPIPE"].map(
+    ...(["ECONNREFUSED", "EHOSTUNREACH", "ENOTFOUND"].map(
       (code) =>
         [
           `connect ${code}`,
@@ -74,23 +68,38 @@ describe("classifyError, row by row", () => {
           verdict("connection-refused", "rediscover-roles", "not-applied", true),
         ] as [string, unknown, QueryPhase, ErrorVerdict],
     ) as [string, unknown, QueryPhase, ErrorVerdict][]),
-    ...(["57P03", "08001", "08004", "08006", "57P01", "57P02"].map((code) => [
+    ...(["ETIMEDOUT", "ECONNRESET", "EPIPE"].map(
+      (code) =>
+        [
+          `connect ${code}`,
+          systemError(code),
+          "connect",
+          verdict("connection-setup-failed", "rediscover-roles", "not-applied", true),
+        ] as [string, unknown, QueryPhase, ErrorVerdict],
+    ) as [string, unknown, QueryPhase, ErrorVerdict][]),
+    ...(["57P03", "08001", "08004"].map((code) => [
       `connect ${code}`,
       dbError(code),
       "connect",
       verdict("connection-refused", "rediscover-roles", "not-applied", true, code),
     ]) as [string, unknown, QueryPhase, ErrorVerdict][]),
+    ...(["08006", "57P01", "57P02"].map((code) => [
+      `connect ${code}`,
+      dbError(code),
+      "connect",
+      verdict("connection-setup-failed", "rediscover-roles", "not-applied", true, code),
+    ]) as [string, unknown, QueryPhase, ErrorVerdict][]),
     [
       "connect: node-postgres connection timeout",
       new Error("Connection terminated due to connection timeout"),
       "connect",
-      verdict("connection-refused", "rediscover-roles", "not-applied", true),
+      verdict("connection-setup-failed", "rediscover-roles", "not-applied", true),
     ],
     [
       "connect: pg-pool checkout timeout",
       new Error("timeout exceeded when trying to connect"),
       "connect",
-      verdict("connection-refused", "rediscover-roles", "not-applied", true),
+      verdict("connection-setup-failed", "rediscover-roles", "not-applied", true),
     ],
     // Refusals prove nothing ran even when the caller reports the query phase (pool.query()).
     [
@@ -226,7 +235,7 @@ describe("classifyError on inputs that are not driver errors", () => {
       sqlstate: undefined,
     });
     expect(classifyError({ code: "EPIPE" }, "connect")).toMatchObject({
-      kind: "connection-refused",
+      kind: "connection-setup-failed",
       sqlstate: undefined,
     });
   });

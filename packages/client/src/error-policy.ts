@@ -116,17 +116,6 @@ const RULES: readonly ErrorRule[] = [
     note: "3F000 invalid_schema_name: the microshard's schema was renamed or moved away",
   },
   {
-    // Reserved for the catalog's own guard ("microshard not active here"), raised by Archipelago's
-    // functions when a copy is receiving, sent or garbage. Raised before anything is written.
-    kind: "microshard-not-active",
-    match: { sqlstates: ["AR003"] },
-    phase: "any",
-    action: "rediscover-map",
-    applied: "not-applied",
-    nodeDown: false,
-    note: "AR003: the catalog says the microshard is not active on this island",
-  },
-  {
     // A write reached a node that is now a replica (a failover demoted it, or roles were stale). The
     // node is healthy for reads, so it is not marked down; find the new master and retry there.
     kind: "read-only",
@@ -161,7 +150,7 @@ const RULES: readonly ErrorRule[] = [
   {
     // The session died while being set up (reset, timeout, shutdown), before the statement was sent:
     // nothing ran. Treat the node as down and look for the island's master again.
-    kind: "connection-refused",
+    kind: "connection-setup-failed",
     match: { systemCodes: LOST_SYSTEM, sqlstates: LOST_SQLSTATE, driverError: true },
     phase: "connect",
     action: "rediscover-roles",

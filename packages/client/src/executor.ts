@@ -15,18 +15,22 @@
 import type pg from "pg";
 import {
   IslandUnavailableError,
+  MicroshardConflictError,
+  MicroshardInMotionError,
   MicroshardNotFoundError,
   OutcomeUnknownError,
   RetryDeadlineExceededError,
+  WriteSentAsReadError,
 } from "./client-errors.js";
 import type { ClientEvents, RouteReason } from "./client-events.js";
-import type { Discovery } from "./discovery.js";
+import type { MapSource } from "./discovery.js";
 import { classifyError, type QueryPhase } from "./error-policy.js";
 import type { IslandHandle } from "./island-handle.js";
 import { parseLsn } from "./lsn.js";
 import type { NodeHandle } from "./node-handle.js";
 import { type RetryPolicy, retryDelayMs } from "./retry-policy.js";
 import type { Session } from "./session.js";
+import type { Placement } from "./shard-map.js";
 
 /** How a read may be served. Writes always go to the master. */
 export type ReadRole = "master" | "replica-ok" | "auto";
@@ -79,7 +83,7 @@ const UNKNOWN_POSITION = (1n << 64n) - 1n;
 
 export class Executor {
   constructor(
-    private readonly discovery: Discovery,
+    private readonly discovery: MapSource,
     private readonly island: (island: number) => IslandHandle | undefined,
     private readonly policy: RetryPolicy,
     private readonly events: ClientEvents,
@@ -87,9 +91,12 @@ export class Executor {
 
   async execute<T>(spec: WorkSpec<T>): Promise<T> {
     const started = Date.now();
-    const deadline = started + (spec.deadlineMs ?? this.policy.deadlineMs);
+    const deadlineMs = spec.deadlineMs ?? this.policy.deadlineMs;
+    if (!Number.isFinite(deadlineMs) || deadlineMs < 0) {
+      throw new RangeError(`deadlineMs must be a finite number ≥ 0, got ${deadlineMs}`);
+    }
+    const deadline = started + deadlineMs;
     let rediscoveredForMissing = false;
-    let rediscoveredForSession = false;
     let lastError: unknown;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) {
@@ -106,7 +113,7 @@ export class Executor {
           Math.max(0, deadline - Date.now()),
         );
         this.events.count("retries");
-        this.events.emit("retry", {
+        this.events.safeEmit("retry", {
           attempt,
           kind: errorKind(lastError),
           delayMs,
@@ -137,28 +144,39 @@ export class Executor {
         islands.add(placement.island);
       }
       if (blocked === "missing") {
-        if (rediscoveredForMissing) throw new MicroshardNotFoundError(missingMicroshard);
+        if (this.discovery.conflicts.has(missingMicroshard)) {
+          throw new MicroshardConflictError({ microshard: missingMicroshard, islands: [] });
+        }
+        // "Missing" is only proven when every island answered: an island that could not be asked
+        // may hold it (a cold start while one island is down), so then it is retried like a blip.
+        if (rediscoveredForMissing && this.discovery.unreachable.size === 0) {
+          throw new MicroshardNotFoundError(missingMicroshard);
+        }
+        const first = !rediscoveredForMissing;
         rediscoveredForMissing = true;
-        await this.discovery.rediscover(lookedUpAt);
-        attempt--; // a first lookup after a fresh map is not a retry
         lastError = new MicroshardNotFoundError(missingMicroshard);
+        await this.discovery.rediscover(lookedUpAt);
+        if (first) attempt--; // the first lookup after a fresh map is not a retry
         continue;
       }
       if (blocked === "in-motion") {
-        lastError = new Error("microshard in motion (switch window)");
+        lastError = new MicroshardInMotionError(
+          spec.microshards.find((m) => map.locate(m).kind === "in-motion") ?? -1,
+        );
         await this.discovery.rediscover(lookedUpAt);
         continue;
       }
       if (islands.size > 1) throw new SplitAcrossIslandsSignal(spec.microshards);
       const islandNumber = [...islands][0] as number;
-      if (spec.session && !rediscoveredForSession) {
-        const stale = spec.microshards.some(
+      if (spec.session) {
+        // The session wrote a newer generation than this map knows: the map is stale, and the island
+        // it points at holds a frozen copy that must not answer. Wait for a map that caught up.
+        const stale = spec.microshards.find(
           (m) => (spec.session?.newestGeneration(m) ?? 0) > (generations.get(m) ?? 0),
         );
-        if (stale) {
-          rediscoveredForSession = true;
+        if (stale !== undefined) {
+          lastError = new MicroshardInMotionError(stale);
           await this.discovery.rediscover(lookedUpAt);
-          attempt--;
           continue;
         }
       }
@@ -189,61 +207,77 @@ export class Executor {
       const attemptStarted = performance.now();
       let phase: QueryPhase = "connect";
       let client: pg.PoolClient | undefined;
+      // A checkout that times out while every connection is busy means an overloaded pool, not a
+      // dead node: it must not look like a failover.
+      const saturated = node.isSaturated();
+      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
       try {
         client = await node.pool().connect();
         phase = "query";
-        const result = await spec.run(client, target);
+        const value = await spec.run(client, target);
         if (spec.write && spec.session) await this.#recordWrite(client, spec, target);
-        client.release();
+        outcome = { ok: true, value };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      if (outcome.ok) {
+        client?.release();
         node.markUp();
         this.#emitQuery(spec, target, reason, attempt, attemptStarted, undefined);
-        return result;
-      } catch (error) {
-        if (error instanceof SplitAcrossIslandsSignal) throw error;
-        if (error instanceof CallerError) {
-          client?.release();
-          throw error.error;
+        return outcome.value;
+      }
+      const error = outcome.error;
+      if (error instanceof SplitAcrossIslandsSignal || error instanceof CallerError) {
+        client?.release();
+        throw error instanceof CallerError ? error.error : error;
+      }
+      const failedAt = performance.now();
+      const classified = classifyError(error, phase);
+      const verdict =
+        phase === "connect" && saturated && classified.kind === "connection-setup-failed"
+          ? { ...classified, kind: "pool-exhausted", action: "retry" as const, nodeDown: false }
+          : classified;
+      // A connection that failed mid-statement may be broken or still inside a transaction.
+      client?.release(verdict.nodeDown || verdict.applied === "unknown" ? true : undefined);
+      this.#emitQuery(spec, target, reason, attempt, attemptStarted, verdict.kind);
+      lastError = error;
+      if (verdict.nodeDown) node.markDown();
+      const idempotent =
+        typeof spec.idempotent === "function" ? spec.idempotent() : spec.idempotent;
+      if (verdict.applied === "unknown" && spec.write && !idempotent) {
+        throw new OutcomeUnknownError({
+          island: islandNumber,
+          node: node.name,
+          microshards: [...spec.microshards],
+          cause: error,
+        });
+      }
+      // 25006 on a read: the statement changes data but was not marked as a write; retrying on
+      // another replica would only fail again.
+      if (verdict.kind === "read-only" && !spec.write)
+        throw new WriteSentAsReadError(spec.microshards);
+      switch (verdict.action) {
+        case "fail":
+          throw error;
+        case "retry":
+          break;
+        case "rediscover-roles":
+          node.forgetRole();
+          await island.probeRoles();
+          break;
+        case "rediscover-map": {
+          const before = spec.microshards.map((m) => map.locate(m));
+          const after = await this.discovery.rediscover(failedAt);
+          const unchanged = spec.microshards.every((m, i) =>
+            samePlacement(before[i], after.locate(m)),
+          );
+          // The same placement after a fresh look: the table really does not exist; not a blip.
+          if (unchanged) throw error;
+          break;
         }
-        const failedAt = performance.now();
-        const verdict = classifyError(error, phase);
-        // A connection that failed mid-statement may be broken or still inside a transaction.
-        client?.release(verdict.nodeDown || verdict.applied === "unknown" ? true : undefined);
-        this.#emitQuery(spec, target, reason, attempt, attemptStarted, verdict.kind);
-        lastError = error;
-        if (verdict.nodeDown) node.markDown();
-        const idempotent =
-          typeof spec.idempotent === "function" ? spec.idempotent() : spec.idempotent;
-        if (verdict.applied === "unknown" && spec.write && !idempotent) {
-          throw new OutcomeUnknownError({
-            island: islandNumber,
-            node: node.name,
-            microshards: [...spec.microshards],
-            cause: error,
-          });
-        }
-        switch (verdict.action) {
-          case "fail":
-            throw error;
-          case "retry":
-            break;
-          case "rediscover-roles":
-            node.forgetRole();
-            await island.probeRoles();
-            break;
-          case "rediscover-map": {
-            const before = spec.microshards.map((m) => map.locate(m));
-            const after = await this.discovery.rediscover(failedAt);
-            const unchanged = spec.microshards.every((m, i) =>
-              samePlacement(before[i], after.locate(m)),
-            );
-            // The same placement after a fresh look: the table really does not exist; not a blip.
-            if (unchanged) throw error;
-            break;
-          }
-          default: {
-            const exhaustive: never = verdict.action;
-            throw new Error(`unhandled error action ${String(exhaustive)}`);
-          }
+        default: {
+          const exhaustive: never = verdict.action;
+          throw new Error(`unhandled error action ${String(exhaustive)}`);
         }
       }
     }
@@ -259,8 +293,10 @@ export class Executor {
       const { rows } = await client.query<{ lsn: string }>(
         "SELECT pg_current_wal_insert_lsn()::text AS lsn",
       );
-      if (rows[0]) position = parseLsn(rows[0].lsn);
-      target.node.recordPosition(position);
+      if (rows[0]) {
+        position = parseLsn(rows[0].lsn);
+        target.node.recordPosition(position);
+      }
     } catch {
       // The write succeeded but its position is unknown: reads of these microshards stay on the master.
     }
@@ -281,7 +317,7 @@ export class Executor {
   ): void {
     this.events.count("queries");
     if (error) this.events.count("query_errors");
-    this.events.emit("query", {
+    this.events.safeEmit("query", {
       island: target.island,
       node: target.node.name,
       role: target.node.role,
@@ -326,10 +362,7 @@ export function chooseNode(
   };
 }
 
-function samePlacement(
-  a: ReturnType<Discovery["map"]["locate"]> | undefined,
-  b: ReturnType<Discovery["map"]["locate"]>,
-): boolean {
+function samePlacement(a: Placement | undefined, b: Placement): boolean {
   if (!a || a.kind !== b.kind) return false;
   if (a.kind === "active" && b.kind === "active")
     return a.island === b.island && a.generation === b.generation;

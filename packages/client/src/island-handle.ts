@@ -15,9 +15,14 @@ export class IslandHandle {
     readonly nodes: readonly NodeHandle[],
   ) {}
 
-  /** The available node that last reported itself master. */
+  /**
+   * The available node that reported itself master. Two masters at once (an old master not fenced
+   * after a promotion) means none: writing to the wrong one would lose acknowledged writes, so writes
+   * wait (and fail at their deadline) until only one remains.
+   */
   master(now = Date.now()): NodeHandle | undefined {
-    return this.nodes.find((n) => n.role === "master" && n.isAvailable(now));
+    const masters = this.nodes.filter((n) => n.role === "master" && n.isAvailable(now));
+    return masters.length === 1 ? masters[0] : undefined;
   }
 
   /**
@@ -43,7 +48,12 @@ export class IslandHandle {
   /** Probes every node's role and position; resolves with the master found (coalesced). */
   probeRoles(): Promise<NodeHandle | undefined> {
     if (!this.#probing) {
-      this.#probing = Promise.allSettled(this.nodes.map((n) => n.probe()))
+      // Nodes marked down are skipped until their down period ends, so one dead node does not make
+      // every probe of its island wait for a connect timeout.
+      const candidates = this.nodes.filter((n) => n.isAvailable());
+      this.#probing = Promise.allSettled(
+        (candidates.length > 0 ? candidates : this.nodes).map((n) => n.probe()),
+      )
         .then(() => this.master())
         .finally(() => {
           this.#probing = undefined;

@@ -8,6 +8,7 @@
  */
 import type { NodeConfig } from "@archipelago/topology";
 import pg from "pg";
+import { NodeRemovedError } from "./client-errors.js";
 import { parseLsn } from "./lsn.js";
 
 export type NodeRole = "master" | "replica" | "unknown";
@@ -31,6 +32,8 @@ export class NodeHandle {
   #health: NodeHealth = { kind: "unknown" };
   #position: bigint | undefined;
   #positionAt = 0;
+  #ended = false;
+  #probing: Promise<NodeProbe> | undefined;
 
   constructor(
     readonly island: number,
@@ -83,7 +86,16 @@ export class NodeHandle {
     this.#positionAt = Date.now();
   }
 
+  /** True when every connection of the pool is checked out and callers are queued. */
+  isSaturated(): boolean {
+    const pool = this.#pool;
+    if (!pool) return false;
+    return pool.totalCount >= (pool.options.max ?? 10) && pool.idleCount === 0;
+  }
+
+  /** @throws NodeRemovedError once the node was removed from the config (or the cluster ended). */
   pool(): pg.Pool {
+    if (this.#ended) throw new NodeRemovedError(this.island, this.name);
     if (!this.#pool) {
       const pool = new pg.Pool({
         host: this.config.host,
@@ -96,47 +108,67 @@ export class NodeHandle {
       });
       // An idle connection that dies (server restart, failover) must not crash the process; the next
       // query on this node meets the failure and is classified there.
-      pool.on("error", () => this.markDown());
+      // An idle connection that dies (idle timeout, a terminated backend, a restart) says little about
+      // the node; the pool replaces it, and the next statement's own failure, if any, is classified.
+      pool.on("error", () => {});
       // A checked-out connection between two statements has no query to reject: its error (a FATAL
       // from a shutting-down server) would be an uncaught exception. The next statement on it fails
       // and is classified there.
-      pool.on("connect", (client) => client.on("error", () => this.markDown()));
+      pool.on("connect", (client) => client.on("error", () => {}));
       this.#pool = pool;
     }
     return this.#pool;
   }
 
-  /** Asks the node its role and position; updates health. Throws what the connection threw. */
-  async probe(): Promise<NodeProbe> {
-    try {
-      const { rows } = await this.pool().query<{ recovering: boolean; lsn: string | null }>(
-        `SELECT pg_is_in_recovery() AS recovering,
-                (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
-                      ELSE pg_current_wal_insert_lsn() END)::text AS lsn`,
-      );
-      const row = rows[0];
-      const role: NodeRole = row?.recovering ? "replica" : "master";
-      // unknown → x is learning; a real change (a promotion, a demotion) is reported.
-      const from = this.#role === "unknown" ? this.#lastKnownRole : this.#role;
-      if (from !== "unknown" && from !== role) this.onRoleChange({ from, to: role });
-      this.#lastKnownRole = role;
-      this.#role = role;
-      if (row?.lsn) {
-        // A probe replaces the position: after a promotion or a rebuild it may go backwards.
-        this.#position = parseLsn(row.lsn);
-        this.#positionAt = Date.now();
-      }
-      this.markUp();
-      return { role: this.#role, position: this.#position };
-    } catch (error) {
-      this.#role = "unknown";
-      this.markDown();
-      throw error;
+  /**
+   * Asks the node its role and position; updates health. Concurrent callers share one probe; a probe
+   * that takes longer than `timeoutMs` (a node that silently drops packets) counts as a failure.
+   */
+  probe(timeoutMs = 1_000): Promise<NodeProbe> {
+    if (!this.#probing) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`probe of ${this.name} timed out`)), timeoutMs);
+      });
+      this.#probing = Promise.race([this.#probeNow(), timeout])
+        .catch((error: unknown) => {
+          this.#role = "unknown";
+          this.markDown();
+          throw error;
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          this.#probing = undefined;
+        });
     }
+    return this.#probing;
+  }
+
+  async #probeNow(): Promise<NodeProbe> {
+    const { rows } = await this.pool().query<{ recovering: boolean; lsn: string | null }>(
+      `SELECT pg_is_in_recovery() AS recovering,
+              (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+                    ELSE pg_current_wal_insert_lsn() END)::text AS lsn`,
+    );
+    const row = rows[0];
+    const role: NodeRole = row?.recovering ? "replica" : "master";
+    // unknown → x is learning; a real change (a promotion, a demotion) is reported.
+    const from = this.#role === "unknown" ? this.#lastKnownRole : this.#role;
+    if (from !== "unknown" && from !== role) this.onRoleChange({ from, to: role });
+    this.#lastKnownRole = role;
+    this.#role = role;
+    if (row?.lsn) {
+      // A probe replaces the position: after a promotion or a rebuild it may go backwards.
+      this.#position = parseLsn(row.lsn);
+      this.#positionAt = Date.now();
+    }
+    this.markUp();
+    return { role: this.#role, position: this.#position };
   }
 
   /** Drains the pool: waits for checked-out clients, then closes every connection. */
   async end(): Promise<void> {
+    this.#ended = true;
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool) await pool.end();

@@ -106,7 +106,7 @@ export class Shard {
     table: string,
     column: string,
     value: unknown,
-    options: Omit<QueryOptions, "write" | "idempotent"> = {},
+    options: Pick<QueryOptions, "role" | "session"> = {},
   ): Promise<Row | undefined> {
     return this.loader.load({
       microshard: this.microshard,
