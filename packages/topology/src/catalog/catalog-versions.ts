@@ -194,6 +194,55 @@ END
 $fn$;
 `;
 
+const v3 = `
+-- Jobs of the shard manager (moves now; rebalance, drain, allocate and cleanup later). They live in the
+-- control catalog (the global island's master); the tables exist on every island so that any island
+-- can take that role. A job's step and checkpoint are written BEFORE the step runs, so a restarted
+-- mover knows where it was; history is a capped list of timestamped transitions.
+CREATE TABLE archipelago.jobs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  type text NOT NULL CHECK (type IN ('move', 'rebalance', 'drain', 'allocate', 'cleanup')),
+  parent_id bigint REFERENCES archipelago.jobs (id),
+  state text NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'running', 'stopped', 'failed', 'completed')),
+  state_reason text,
+  microshard integer CHECK (microshard BETWEEN 0 AND 9999),
+  source_island integer,
+  target_island integer,
+  step text NOT NULL DEFAULT 'new',
+  checkpoint jsonb NOT NULL DEFAULT '{}',
+  history jsonb NOT NULL DEFAULT '[]',
+  error jsonb,
+  write_block_ms double precision,
+  owner text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- Two moves never run on the same microshard at once.
+CREATE UNIQUE INDEX jobs_one_live_move_per_microshard ON archipelago.jobs (microshard)
+  WHERE type = 'move' AND state IN ('new', 'running', 'stopped');
+
+-- The cleanup log: every database object a move creates is recorded here BEFORE it is created, so a
+-- crash at any point leaves a list of what may exist and must be dropped (no orphaned slots).
+CREATE TABLE archipelago.move_objects (
+  job_id bigint NOT NULL REFERENCES archipelago.jobs (id),
+  island integer NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('schema', 'publication', 'slot', 'subscription')),
+  name text NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  dropped_at timestamptz,
+  PRIMARY KEY (job_id, island, kind, name)
+);
+
+-- The shard manager's global switch, with the reason it was last set.
+CREATE TABLE archipelago.manager_state (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  state text NOT NULL CHECK (state IN ('running', 'stopped')),
+  reason text,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO archipelago.manager_state (state, reason) VALUES ('running', 'installed');
+`;
+
 /** Every catalog version, oldest first. The last one is what this code installs. */
 export const CATALOG_VERSIONS: readonly CatalogVersion[] = Object.freeze([
   {
@@ -202,6 +251,7 @@ export const CATALOG_VERSIONS: readonly CatalogVersion[] = Object.freeze([
     sql: v1,
   },
   { version: 2, description: "cluster map with a monotonic epoch", sql: v2 },
+  { version: 3, description: "shard manager jobs, the move cleanup log, the global run state", sql: v3 },
 ]);
 
 export const LATEST_CATALOG_VERSION = CATALOG_VERSIONS.length;
