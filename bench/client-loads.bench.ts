@@ -29,7 +29,7 @@ const BURST = 100;
 /** Same as the client's default pool size, so that the naive variant gets as many connections. */
 const POOL_SIZE = 10;
 const WARMUP_BURSTS = 100;
-const ROUNDS = 40;
+const ROUNDS = 60;
 const BURSTS_PER_ROUND = 10;
 
 const MIGRATIONS = [
@@ -289,6 +289,8 @@ export async function benchClientLoads(): Promise<void> {
     }
 
     const durations = new Map<string, number[]>();
+    /** This process's CPU time (user + system) spent during each variant's bursts, in µs. */
+    const cpu = new Map<string, number>();
     for (const shape of SHAPES) for (const name of VARIANTS) durations.set(`${shape}/${name}`, []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const shape of SHAPES) {
@@ -297,9 +299,15 @@ export async function benchClientLoads(): Promise<void> {
           const samples = durations.get(`${shape}/${name}`) as number[];
           for (let b = 0; b < BURSTS_PER_ROUND; b++) {
             const burst = makeBurst(fixture, shape, next);
+            const cpuBefore = process.cpuUsage();
             const started = performance.now();
             const rows = await variants[name](burst);
             samples.push(performance.now() - started);
+            const used = process.cpuUsage(cpuBefore);
+            cpu.set(
+              `${shape}/${name}`,
+              (cpu.get(`${shape}/${name}`) ?? 0) + used.user + used.system,
+            );
             check(fixture, name, burst, rows);
           }
         }
@@ -316,7 +324,8 @@ export async function benchClientLoads(): Promise<void> {
         console.log(
           `  ${shape.padEnd(6)} ${name.padEnd(7)} ${samples.length} bursts: ` +
             `${Math.round(rate)} loads/s, burst p50 ${median(samples).toFixed(2)} ms, ` +
-            `p99 ${percentile(samples, 99).toFixed(2)} ms`,
+            `p99 ${percentile(samples, 99).toFixed(2)} ms, ` +
+            `client-process CPU ${Math.round((cpu.get(`${shape}/${name}`) as number) / samples.length)} µs/burst`,
         );
       }
     }

@@ -17,6 +17,7 @@ import { microshardSchema } from "@archipelago/topology";
 import DataLoader from "dataloader";
 import type { MapSource } from "./discovery.js";
 import { type Executor, type ReadRole, SplitAcrossIslandsSignal } from "./executor.js";
+import { append } from "./internal/append.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
 
@@ -55,10 +56,16 @@ export class BatchLoader {
 
   async #loadBatch(requests: readonly LoadRequest[]): Promise<(Row | undefined | Error)[]> {
     const results: (Row | undefined | Error)[] = new Array(requests.length);
+    // The common case: one tick's loads all share table, column, role and session; no keys to build.
+    const first = requests[0] as LoadRequest;
+    if (requests.every((r) => sameSource(r, first))) {
+      await this.#loadGroup(requests, Array.from(requests.keys()), results);
+      return results;
+    }
     const bySource = new Map<string, number[]>();
     requests.forEach((request, index) => {
       const key = `${request.table}\u0000${request.column}\u0000${request.role}\u0000${this.#sessionId(request.session)}`;
-      bySource.set(key, [...(bySource.get(key) ?? []), index]);
+      append(bySource, key, index);
     });
     await Promise.all(
       [...bySource.values()].map((indexes) => this.#loadGroup(requests, indexes, results)),
@@ -73,15 +80,14 @@ export class BatchLoader {
     results: (Row | undefined | Error)[],
   ): Promise<void> {
     const map = this.discovery.map;
-    const byIsland = new Map<string, number[]>();
+    const byIsland = new Map<number, number[]>();
     for (const index of indexes) {
       const microshard = (requests[index] as LoadRequest).microshard;
       const placement = map.locate(microshard);
       // Microshards not active in the map (unknown yet, or mid-switch) go alone: the executor waits
       // for them or reports them missing, without holding up the rest.
-      const key =
-        placement.kind === "active" ? `island:${placement.island}` : `alone:${microshard}`;
-      byIsland.set(key, [...(byIsland.get(key) ?? []), index]);
+      const key = placement.kind === "active" ? placement.island : -1 - microshard;
+      append(byIsland, key, index);
     }
     await Promise.all(
       [...byIsland.values()].map(async (group) => {
@@ -89,7 +95,7 @@ export class BatchLoader {
           const rows = await this.#runIslandStatement(requests, group);
           for (const index of group) {
             const request = requests[index] as LoadRequest;
-            results[index] = rows.get(rowKey(request.microshard, request.value));
+            results[index] = rows.get(request.microshard)?.get(String(request.value));
           }
         } catch (error) {
           if (error instanceof SplitAcrossIslandsSignal) {
@@ -104,7 +110,7 @@ export class BatchLoader {
             const byMicroshard = new Map<number, number[]>();
             for (const i of group) {
               const m = (requests[i] as LoadRequest).microshard;
-              byMicroshard.set(m, [...(byMicroshard.get(m) ?? []), i]);
+              append(byMicroshard, m, i);
             }
             await Promise.all(
               [...byMicroshard.values()].map(async (one) => {
@@ -112,7 +118,7 @@ export class BatchLoader {
                   const rows = await this.#runIslandStatement(requests, one);
                   for (const i of one) {
                     const r = requests[i] as LoadRequest;
-                    results[i] = rows.get(rowKey(r.microshard, r.value));
+                    results[i] = rows.get(r.microshard)?.get(String(r.value));
                   }
                 } catch (e) {
                   for (const i of one) results[i] = e as Error;
@@ -130,15 +136,12 @@ export class BatchLoader {
   async #runIslandStatement(
     requests: readonly LoadRequest[],
     group: readonly number[],
-  ): Promise<Map<string, Row>> {
+  ): Promise<Map<number, Map<string, Row>>> {
     const first = requests[group[0] as number] as LoadRequest;
     const valuesByMicroshard = new Map<number, unknown[]>();
     for (const index of group) {
       const request = requests[index] as LoadRequest;
-      valuesByMicroshard.set(request.microshard, [
-        ...(valuesByMicroshard.get(request.microshard) ?? []),
-        request.value,
-      ]);
+      append(valuesByMicroshard, request.microshard, request.value);
     }
     const microshards = [...valuesByMicroshard.keys()];
     const table = quoteIdentifier(first.table);
@@ -159,10 +162,12 @@ export class BatchLoader {
       batchSize: group.length,
       run: async (client) => {
         const { rows } = await client.query<Row>(sql, params);
-        const found = new Map<string, Row>();
+        // microshard → value as text → row: bigint IDs come back from pg as strings.
+        const found = new Map<number, Map<string, Row>>();
+        for (const microshard of microshards) found.set(microshard, new Map());
         for (const row of rows) {
           const { [MICROSHARD_COLUMN]: microshard, ...rest } = row;
-          found.set(rowKey(Number(microshard), row[first.column]), rest);
+          found.get(Number(microshard))?.set(String(row[first.column]), rest);
         }
         return found;
       },
@@ -180,9 +185,10 @@ export class BatchLoader {
   }
 }
 
-/** Rows and requests meet on (microshard, value as text): bigint IDs come back from pg as strings. */
-function rowKey(microshard: number, value: unknown): string {
-  return `${microshard}:${String(value)}`;
+function sameSource(a: LoadRequest, b: LoadRequest): boolean {
+  return (
+    a.table === b.table && a.column === b.column && a.role === b.role && a.session === b.session
+  );
 }
 
 /** UNION ALL over tables whose columns differ: 42601 (column count) or 42804 (column types). */

@@ -21,6 +21,7 @@ import { microshardSchema } from "@archipelago/topology";
 import DataLoader from "dataloader";
 import type { MapSource } from "./discovery.js";
 import { type Executor, SplitAcrossIslandsSignal } from "./executor.js";
+import { append } from "./internal/append.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
 
@@ -70,7 +71,7 @@ export class BatchWriter {
         placement.kind === "active" ? `island:${placement.island}` : `alone:${request.microshard}`;
       const columns = Object.keys(request.row).sort().join(",");
       const key = `${request.table}\u0000${columns}\u0000${this.#sessionId(request.session)}\u0000${where}`;
-      groups.set(key, [...(groups.get(key) ?? []), index]);
+      append(groups, key, index);
     });
     await Promise.all(
       [...groups.values()].map((group) => this.#writeGroup(requests, group, results)),
@@ -94,7 +95,7 @@ export class BatchWriter {
         const byMicroshard = new Map<number, number[]>();
         for (const index of group) {
           const m = (requests[index] as InsertRequest).microshard;
-          byMicroshard.set(m, [...(byMicroshard.get(m) ?? []), index]);
+          append(byMicroshard, m, index);
         }
         await Promise.all(
           [...byMicroshard.values()].map((g) => this.#writeGroup(requests, g, results)),
@@ -120,7 +121,7 @@ export class BatchWriter {
     const rowsByMicroshard = new Map<number, number[]>();
     for (const index of group) {
       const m = (requests[index] as InsertRequest).microshard;
-      rowsByMicroshard.set(m, [...(rowsByMicroshard.get(m) ?? []), index]);
+      append(rowsByMicroshard, m, index);
     }
     const microshards = [...rowsByMicroshard.keys()];
     const table = quoteIdentifier(first.table);

@@ -5,6 +5,7 @@ import {
   formatId,
   ID_DIGITS,
   isId,
+  isWellFormedId,
   MAX_ENVIRONMENT,
   MAX_SEQUENCE,
   MIN_ENVIRONMENT,
@@ -168,6 +169,26 @@ describe("properties", () => {
           expect(() => microshardOfId(s)).toThrow(InvalidIdError);
         }
       }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("isWellFormedId (the hot-path scan)", () => {
+  const pattern = /^[1-8]\d{4}(?!0{14}$)\d{14}$/;
+  it("agrees with the ID pattern on arbitrary and near-valid strings", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.stringMatching(/^[0-9]{17,21}$/),
+          fc.stringMatching(/^[1-8][0-9]{4}0{14}$/),
+          fc.stringMatching(/^[0-9 a+e-]{19}$/),
+        ),
+        (s) => {
+          expect(isWellFormedId(s)).toBe(pattern.test(s));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -75,7 +75,7 @@ export function microshardOfId(input: unknown): MicroshardNumber {
 
 /** True when `x` is a valid ID string (a bigint is not an `Id`; convert it with `parseId`). */
 export function isId(x: unknown): x is Id {
-  return typeof x === "string" && ID_PATTERN.test(x);
+  return typeof x === "string" && isWellFormedId(x);
 }
 
 /**
@@ -112,11 +112,29 @@ export function formatId(parts: {
   return `${environment}${shardDigits}${String(seq).padStart(SEQUENCE_DIGITS, "0")}` as Id;
 }
 
+/**
+ * The same rule as `ID_PATTERN`, as a character scan: this runs once per routed ID, and a scan costs a
+ * fraction of a regex test (measured in the client's load benchmark). `id.test.ts` checks that both
+ * agree on every generated input.
+ */
+export function isWellFormedId(s: string): boolean {
+  if (s.length !== ID_DIGITS) return false;
+  const first = s.charCodeAt(0);
+  if (first < 49 || first > 56) return false; // '1'..'8'
+  let sequenceNonZero = false;
+  for (let i = 1; i < ID_DIGITS; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    if (i >= 5 && c !== 48) sequenceNonZero = true;
+  }
+  return sequenceNonZero;
+}
+
 function checkId(input: unknown): Id {
-  if (typeof input === "string" && ID_PATTERN.test(input)) return input as Id;
+  if (typeof input === "string" && isWellFormedId(input)) return input as Id;
   if (typeof input === "bigint") {
     const text = input.toString();
-    if (ID_PATTERN.test(text)) return text as Id;
+    if (isWellFormedId(text)) return text as Id;
     throw new InvalidIdError(text, explain(text));
   }
   if (typeof input === "string") throw new InvalidIdError(input, explain(input));

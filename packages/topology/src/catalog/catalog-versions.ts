@@ -251,7 +251,11 @@ export const CATALOG_VERSIONS: readonly CatalogVersion[] = Object.freeze([
     sql: v1,
   },
   { version: 2, description: "cluster map with a monotonic epoch", sql: v2 },
-  { version: 3, description: "shard manager jobs, the move cleanup log, the global run state", sql: v3 },
+  {
+    version: 3,
+    description: "shard manager jobs, the move cleanup log, the global run state",
+    sql: v3,
+  },
 ]);
 
 export const LATEST_CATALOG_VERSION = CATALOG_VERSIONS.length;
