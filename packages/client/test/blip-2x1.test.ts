@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type ClientFixture, sleep, startClientFixture } from "./helpers/client-fixture.js";
+import {
+  type ClientFixture,
+  sleep,
+  startClientFixture,
+} from "../../../test/helpers/cluster-fixture.js";
 
 let fx: ClientFixture;
 

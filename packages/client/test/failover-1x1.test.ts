@@ -4,7 +4,7 @@ import {
   eventually,
   sleep,
   startClientFixture,
-} from "./helpers/client-fixture.js";
+} from "../../../test/helpers/cluster-fixture.js";
 
 let fx: ClientFixture;
 

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type ClientFixture, eventually, startClientFixture } from "./helpers/client-fixture.js";
+import {
+  type ClientFixture,
+  eventually,
+  startClientFixture,
+} from "../../../test/helpers/cluster-fixture.js";
 
 let fx: ClientFixture;
 

@@ -1,12 +1,12 @@
 import { formatId, InvalidIdError } from "@archipelago/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import {
   CrossMicroshardError,
   MicroshardNotFoundError,
   OutcomeUnknownError,
   type QueryEvent,
 } from "../src/index.js";
-import { type ClientFixture, startClientFixture } from "./helpers/client-fixture.js";
 
 let fx: ClientFixture;
 

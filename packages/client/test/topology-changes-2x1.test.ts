@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ClientFixture,
+  sleep,
+  startClientFixture,
+} from "../../../test/helpers/cluster-fixture.js";
 import { RetryDeadlineExceededError } from "../src/index.js";
-import { type ClientFixture, sleep, startClientFixture } from "./helpers/client-fixture.js";
 
 let fx: ClientFixture;
 

@@ -1,6 +1,6 @@
 import { microshardOfId } from "@archipelago/topology";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type ClientFixture, startClientFixture } from "./helpers/client-fixture.js";
+import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 
 let fx: ClientFixture;
 

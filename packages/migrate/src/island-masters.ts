@@ -11,6 +11,7 @@ import { NoMasterError } from "./migrate-errors.js";
 
 export class IslandMasters {
   readonly #pools = new Map<number, Promise<pg.Pool>>();
+  readonly #masterNodes = new Map<number, NodeConfig>();
 
   constructor(
     readonly config: ClusterConfig,
@@ -31,6 +32,25 @@ export class IslandMasters {
       this.#pools.set(island, pool);
     }
     return pool;
+  }
+
+  /** The config of the node found to be the island's master (looked up if needed). */
+  async masterNode(island: number): Promise<NodeConfig> {
+    await this.pool(island);
+    const node = this.#masterNodes.get(island);
+    if (!node) throw new NoMasterError(island, ["no master was found"]);
+    return node;
+  }
+
+  /**
+   * Forgets the island's master (after a connection failure: it may have failed over), so that the
+   * next use looks it up again. The old pool is closed once its connections are released.
+   */
+  forget(island: number): void {
+    const pool = this.#pools.get(island);
+    this.#pools.delete(island);
+    this.#masterNodes.delete(island);
+    pool?.then((p) => p.end()).catch(() => {});
   }
 
   /** Runs `work` on one dedicated connection to the island's master. */
@@ -70,7 +90,10 @@ export class IslandMasters {
         const { rows } = await pool.query<{ recovering: boolean }>(
           "SELECT pg_is_in_recovery() AS recovering",
         );
-        if (rows[0]?.recovering === false) return pool;
+        if (rows[0]?.recovering === false) {
+          this.#masterNodes.set(island, node);
+          return pool;
+        }
         reasons.push(`${node.name} is a replica`);
       } catch (error) {
         reasons.push(`${node.name}: ${(error as Error).message}`);

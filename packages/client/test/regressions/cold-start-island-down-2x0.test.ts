@@ -1,8 +1,11 @@
 // Regression: with the owning island down at a cold start, a microshard was reported as not existing
 // (MicroshardNotFound after 16 ms) although the island that holds it could not be asked.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  type ClientFixture,
+  startClientFixture,
+} from "../../../../test/helpers/cluster-fixture.js";
 import { Cluster, MicroshardNotFoundError, RetryDeadlineExceededError } from "../../src/index.js";
-import { type ClientFixture, startClientFixture } from "../helpers/client-fixture.js";
 
 let fx: ClientFixture;
 

@@ -1,8 +1,11 @@
 // One test per bug found in review of the client runtime, each named after the bug it pins down.
 import { formatId, InvalidIdError } from "@archipelago/topology";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  type ClientFixture,
+  startClientFixture,
+} from "../../../../test/helpers/cluster-fixture.js";
 import { Cluster, RetryDeadlineExceededError, WriteSentAsReadError } from "../../src/index.js";
-import { type ClientFixture, startClientFixture } from "../helpers/client-fixture.js";
 
 let fx: ClientFixture;
 

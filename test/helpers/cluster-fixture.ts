@@ -1,3 +1,4 @@
+import { Cluster, type ClusterOptions, type QueryEvent } from "@archipelago/client";
 import {
   allocateMicroshards,
   IslandMasters,
@@ -10,7 +11,6 @@ import {
   type LocalClusterOptions,
   startLocalCluster,
 } from "@archipelago/testkit";
-import { Cluster, type ClusterOptions, type QueryEvent } from "../../src/index.js";
 
 /** One table in every microshard, and one in shard 0. */
 export const TEST_MIGRATIONS = [

@@ -1,0 +1,56 @@
+import { ArchipelagoError } from "@archipelago/topology";
+
+/** A pre-check refused the move; nothing was created. */
+export class MoveRefusedError extends ArchipelagoError {
+  readonly code = "MOVE_REFUSED";
+  override readonly name = "MoveRefusedError";
+  constructor(
+    readonly microshard: number,
+    readonly reason: string,
+  ) {
+    super(`Cannot move microshard ${microshard}: ${reason}`);
+  }
+  protected override details() {
+    return { microshard: this.microshard, reason: this.reason };
+  }
+}
+
+/** The move failed before its switch and was rolled back: the microshard stays on its source. */
+export class MoveAbortedError extends ArchipelagoError {
+  readonly code = "MOVE_ABORTED";
+  override readonly name = "MoveAbortedError";
+  constructor(
+    readonly jobId: number,
+    readonly step: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Move job ${jobId} aborted at step ${step}: ${reason}. The microshard stays active on its source.`,
+    );
+  }
+  protected override details() {
+    return { jobId: this.jobId, step: this.step, reason: this.reason };
+  }
+}
+
+/**
+ * The move is past its switch (the source is retired) but could not finish; it must be resumed, never
+ * rolled back. Until then the microshard is active nowhere and clients wait.
+ */
+export class MoveStalledError extends ArchipelagoError {
+  readonly code = "MOVE_STALLED";
+  override readonly name = "MoveStalledError";
+  constructor(
+    readonly jobId: number,
+    readonly step: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Move job ${jobId} is past its switch and stalled at step ${step}: ${reason}. Resume it ` +
+        "(archipelago jobs resume) as soon as the islands answer: the microshard is active nowhere until then.",
+    );
+  }
+  protected override details() {
+    return { jobId: this.jobId, step: this.step, reason: this.reason };
+  }
+}

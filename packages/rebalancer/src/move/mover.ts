@@ -1,0 +1,228 @@
+/**
+ * The mover: runs (or resumes) one move job to its end.
+ *
+ * One process at a time runs a given microshard's move: it holds a session advisory lock on the
+ * control catalog for the whole run, and the jobs table refuses a second live move job for the same
+ * microshard. Moves hold the migrations lock (shared) on both islands, so migrations wait for them.
+ *
+ * Each step is checkpointed in the job before it runs and is idempotent, so a run killed anywhere is
+ * simply started again. Failures that look transient (an island briefly unreachable, a failover) are
+ * retried with backoff up to a deadline. A failure before the switch rolls the move back; a failure
+ * after it (or when it cannot be told whether the switch committed) leaves the job stalled, to be
+ * resumed: a retired source is never brought back.
+ */
+import {
+  acquireMigrationLock,
+  type IslandMasters,
+  MigrationLockBusyError,
+  readCatalogs,
+} from "@archipelago/migrate";
+import { type ClusterConfig, microshardLock } from "@archipelago/topology";
+import type pg from "pg";
+import { type JobRecord, JobStore } from "../jobs/job-store.js";
+import {
+  isTransient,
+  type MoveContext,
+  type MoveProgress,
+  moveContext,
+  sleep,
+} from "./move-context.js";
+import { MoveAbortedError, MoveRefusedError, MoveStalledError } from "./move-errors.js";
+import { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move-options.js";
+import { STEP_RUNNERS, sourceRetired } from "./move-step-runners.js";
+import { isMoveStep, type MoveStep, nextStep, rollsForward } from "./move-steps.js";
+import { dropRetiredSource, rollbackMove } from "./rollback-move.js";
+
+export interface MoverDeps {
+  readonly config: ClusterConfig;
+  readonly masters: IslandMasters;
+  readonly options?: Partial<MoveOptions>;
+  readonly onProgress?: (event: MoveProgress) => void;
+  /** Called after a step is checkpointed and before it runs (tests pause here to kill the process). */
+  readonly beforeStep?: (step: MoveStep, job: JobRecord) => Promise<void>;
+}
+
+export class Mover {
+  readonly #options: MoveOptions;
+
+  constructor(private readonly deps: MoverDeps) {
+    this.#options = { ...DEFAULT_MOVE_OPTIONS, ...deps.options };
+  }
+
+  async store(): Promise<JobStore> {
+    return new JobStore(await this.deps.masters.pool(this.deps.config.globalIsland));
+  }
+
+  /** Creates a move job for `microshard` to `targetIsland` (the source is wherever it is active). */
+  async createMove(microshard: number, targetIsland: number): Promise<JobRecord> {
+    const active = (await readCatalogs(this.deps.masters)).find(
+      (r) => r.microshard === microshard && r.state === "active",
+    );
+    if (!active) throw new MoveRefusedError(microshard, "it is not active on any island");
+    if (active.island === targetIsland) {
+      throw new MoveRefusedError(microshard, `it is already on island ${targetIsland}`);
+    }
+    try {
+      return await (await this.store()).createMove({
+        microshard,
+        sourceIsland: active.island,
+        targetIsland,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") {
+        throw new MoveRefusedError(microshard, "another move of it is in progress");
+      }
+      throw error;
+    }
+  }
+
+  /** Creates and runs a move. */
+  async move(microshard: number, targetIsland: number): Promise<JobRecord> {
+    const job = await this.createMove(microshard, targetIsland);
+    return this.run(job.id);
+  }
+
+  /** Runs or resumes job `jobId` to completion. @throws MoveRefusedError, MoveAbortedError, MoveStalledError */
+  async run(jobId: number): Promise<JobRecord> {
+    const store = await this.store();
+    let job = await store.get(jobId);
+    if (!job) throw new Error(`no job ${jobId}`);
+    if (job.state === "completed") return job;
+    const held: pg.PoolClient[] = [];
+    const { masters, config } = this.deps;
+    try {
+      const control = await (await masters.pool(config.globalIsland)).connect();
+      held.push(control);
+      const [ns, key] = microshardLock("move", job.microshard as number);
+      const { rows } = await control.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_lock($1, $2) AS locked",
+        [ns, key],
+      );
+      if (!rows[0]?.locked) {
+        throw new MoveRefusedError(
+          job.microshard as number,
+          `job ${jobId} is being run by another process`,
+        );
+      }
+      let step: MoveStep = isMoveStep(job.step) ? job.step : "precheck";
+      // A job that failed before its switch was rolled back: it starts over.
+      if (job.state === "failed" && !rollsForward(step)) step = "precheck";
+      for (const island of [job.sourceIsland as number, job.targetIsland as number]) {
+        const client = await (await masters.pool(island)).connect();
+        held.push(client);
+        try {
+          await acquireMigrationLock(client, island, "shared", this.#options.lockTimeoutMs);
+        } catch (error) {
+          if (error instanceof MigrationLockBusyError && !rollsForward(step)) {
+            throw new MoveRefusedError(
+              job.microshard as number,
+              `a migration is running on island ${island}`,
+            );
+          }
+          throw error;
+        }
+      }
+      await store.setState(jobId, "running", `running from step ${step}`, { error: null });
+      job = (await store.get(jobId)) as JobRecord;
+      const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
+      try {
+        while (step !== "completed") {
+          await store.checkpoint(jobId, step, ctx.state);
+          await this.deps.beforeStep?.(step, job);
+          await this.#runStep(ctx, step);
+          step = nextStep(step);
+        }
+      } catch (error) {
+        await this.#fail(ctx, step, error);
+      }
+      await store.checkpoint(jobId, "completed", ctx.state);
+      const writeBlockMs =
+        typeof ctx.state.writeBlockMs === "number" ? ctx.state.writeBlockMs : undefined;
+      await store.setState(
+        jobId,
+        "completed",
+        writeBlockMs === undefined
+          ? "move completed"
+          : `move completed; write block ${writeBlockMs} ms`,
+        writeBlockMs === undefined ? {} : { writeBlockMs },
+      );
+      return (await store.get(jobId)) as JobRecord;
+    } catch (error) {
+      if (error instanceof MoveRefusedError && job.state !== "running") {
+        await store
+          .setState(jobId, "failed", error.message, { error: error.toJSON() })
+          .catch(() => {});
+      }
+      throw error;
+    } finally {
+      for (const client of held) client.release(true);
+    }
+  }
+
+  /** Drops what a job left behind: the retired source of a completed move, or a failed move's leftovers. */
+  async cleanup(jobId: number): Promise<{ dropped: boolean; pending: readonly string[] }> {
+    const store = await this.store();
+    const job = await store.get(jobId);
+    if (!job || job.type !== "move") throw new Error(`no move job ${jobId}`);
+    const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
+    if (job.state === "completed") return { dropped: await dropRetiredSource(ctx), pending: [] };
+    if (job.state === "failed" && !rollsForward(isMoveStep(job.step) ? job.step : "precheck")) {
+      const { pending } = await rollbackMove(ctx);
+      return { dropped: pending.length === 0, pending };
+    }
+    throw new Error(
+      `job ${jobId} is ${job.state} at step ${job.step}; only completed or rolled-back moves are cleaned`,
+    );
+  }
+
+  async #runStep(ctx: MoveContext, step: MoveStep): Promise<void> {
+    const deadline = Date.now() + this.#options.stepRetryDeadlineMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await STEP_RUNNERS[step](ctx);
+        return;
+      } catch (error) {
+        if (!isTransient(error) || Date.now() > deadline) throw error;
+        // An island did not answer (down, failing over): look for its master again after a pause.
+        this.deps.masters.forget(ctx.source);
+        this.deps.masters.forget(ctx.target);
+        await ctx.store
+          .note(
+            ctx.job.id,
+            "retry",
+            `step ${step}, attempt ${attempt}: ${(error as Error).message}`,
+          )
+          .catch(() => {});
+        await sleep(Math.min(200 * 2 ** Math.min(attempt, 5), 5_000));
+      }
+    }
+  }
+
+  async #fail(ctx: MoveContext, step: MoveStep, error: unknown): Promise<never> {
+    const reason = (error as Error).message;
+    // Past the switch, or unable to tell whether the switch committed: roll forward later, never back.
+    const pastSwitch =
+      rollsForward(step) ||
+      (step === "switch" && (await sourceRetired(ctx).then(Boolean, () => true)));
+    if (pastSwitch) {
+      const stalled = new MoveStalledError(ctx.job.id, step, reason);
+      await ctx.store
+        .setState(ctx.job.id, "failed", stalled.message, { error: stalled.toJSON() })
+        .catch(() => {});
+      throw stalled;
+    }
+    const { pending } = await rollbackMove(ctx);
+    const aborted =
+      error instanceof MoveRefusedError || error instanceof MoveAbortedError
+        ? error
+        : new MoveAbortedError(ctx.job.id, step, reason);
+    const detail =
+      pending.length > 0
+        ? `${aborted.message} Cleanup pending: ${pending.join("; ")}`
+        : aborted.message;
+    await ctx.store
+      .setState(ctx.job.id, "failed", detail, { error: { ...aborted.toJSON(), pending } })
+      .catch(() => {});
+    throw aborted;
+  }
+}

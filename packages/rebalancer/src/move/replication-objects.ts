@@ -1,0 +1,109 @@
+/**
+ * Creating and dropping a move's replication objects, each idempotent: "create" does nothing when the
+ * object exists, "drop" does nothing when it is gone. Every create is preceded by a cleanup-log entry.
+ */
+import type { NodeConfig } from "@archipelago/topology";
+import { type MoveContext, onMaster, sleep } from "./move-context.js";
+import { quoteIdent as quoteIdentOf } from "./schema-facts.js";
+
+export async function createPublication(ctx: MoveContext): Promise<void> {
+  await ctx.store.recordObject(ctx.job.id, ctx.source, "publication", ctx.name);
+  const exists = await onMaster(
+    ctx,
+    ctx.source,
+    "SELECT 1 FROM pg_publication WHERE pubname = $1",
+    [ctx.name],
+  );
+  if (exists.length === 0) {
+    await onMaster(
+      ctx,
+      ctx.source,
+      `CREATE PUBLICATION ${quoteIdentOf(ctx.name)} FOR TABLES IN SCHEMA ${quoteIdentOf(ctx.schema)}`,
+    );
+  }
+}
+
+export async function createSlot(ctx: MoveContext): Promise<void> {
+  await ctx.store.recordObject(ctx.job.id, ctx.source, "slot", ctx.name);
+  await onMaster(
+    ctx,
+    ctx.source,
+    `SELECT pg_create_logical_replication_slot($1, 'pgoutput')
+     WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)`,
+    [ctx.name],
+  );
+}
+
+export async function createSubscription(ctx: MoveContext, sourceNode: NodeConfig): Promise<void> {
+  await ctx.store.recordObject(ctx.job.id, ctx.target, "subscription", ctx.name);
+  const exists = await onMaster(
+    ctx,
+    ctx.target,
+    "SELECT 1 FROM pg_subscription WHERE subname = $1",
+    [ctx.name],
+  );
+  if (exists.length > 0) return;
+  // The password travels in the subscription's connection string (PostgreSQL needs it to connect) and
+  // is dropped with the subscription; it never appears in a command line or a log line of ours.
+  const conninfo = [
+    ["host", sourceNode.host],
+    ["port", String(sourceNode.port)],
+    ["user", sourceNode.user],
+    ["dbname", sourceNode.database],
+    ...(sourceNode.password ? [["password", sourceNode.password.reveal()]] : []),
+  ]
+    .map(([k, v]) => `${k}='${(v as string).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`)
+    .join(" ");
+  await onMaster(
+    ctx,
+    ctx.target,
+    `CREATE SUBSCRIPTION ${quoteIdentOf(ctx.name)} CONNECTION ${literal(conninfo)}
+     PUBLICATION ${quoteIdentOf(ctx.name)}
+     WITH (create_slot = false, slot_name = ${literal(ctx.name)}, copy_data = true, enabled = true)`,
+  );
+}
+
+/** Detaches the subscription from its slot first, so that dropping it never needs the source. */
+export async function dropSubscription(ctx: MoveContext): Promise<void> {
+  const exists = await onMaster(
+    ctx,
+    ctx.target,
+    "SELECT 1 FROM pg_subscription WHERE subname = $1",
+    [ctx.name],
+  );
+  if (exists.length > 0) {
+    const name = quoteIdentOf(ctx.name);
+    await onMaster(ctx, ctx.target, `ALTER SUBSCRIPTION ${name} DISABLE`);
+    await onMaster(ctx, ctx.target, `ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
+    await onMaster(ctx, ctx.target, `DROP SUBSCRIPTION ${name}`);
+  }
+  await ctx.store.markDropped(ctx.job.id, ctx.target, "subscription", ctx.name);
+}
+
+export async function dropSlot(ctx: MoveContext): Promise<void> {
+  // The walsender of a just-disabled subscription may hold the slot for a moment (55006).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await onMaster(
+        ctx,
+        ctx.source,
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+        [ctx.name],
+      );
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "55006" || attempt > 100) throw error;
+      await sleep(100);
+    }
+  }
+  await ctx.store.markDropped(ctx.job.id, ctx.source, "slot", ctx.name);
+}
+
+export async function dropPublication(ctx: MoveContext): Promise<void> {
+  await onMaster(ctx, ctx.source, `DROP PUBLICATION IF EXISTS ${quoteIdentOf(ctx.name)}`);
+  await ctx.store.markDropped(ctx.job.id, ctx.source, "publication", ctx.name);
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

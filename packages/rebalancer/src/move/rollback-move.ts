@@ -1,0 +1,108 @@
+/**
+ * Rolls a move back (only before its switch): drops, in reverse order of creation, every object the
+ * cleanup log lists and that still exists. The target's copy is dropped only while its catalog row is
+ * this move's `receiving` row (or absent), so an active copy can never be dropped by mistake. Objects
+ * on an island that cannot be reached stay in the log, undropped, for `cleanup` to finish later.
+ */
+import { type MoveContext, withDedicated } from "./move-context.js";
+import { dropPublication, dropSlot, dropSubscription } from "./replication-objects.js";
+import { quoteIdent } from "./schema-facts.js";
+
+export interface RollbackResult {
+  /** Objects that could not be dropped now (their island did not answer). */
+  readonly pending: readonly string[];
+}
+
+export async function rollbackMove(ctx: MoveContext): Promise<RollbackResult> {
+  const objects = (await ctx.store.objects(ctx.job.id))
+    .filter((o) => o.droppedAt === null)
+    .reverse();
+  const pending: string[] = [];
+  for (const object of objects) {
+    try {
+      if (object.kind === "subscription") await dropSubscription(ctx);
+      else if (object.kind === "slot") await dropSlot(ctx);
+      else if (object.kind === "publication") await dropPublication(ctx);
+      else if (object.kind === "schema" && object.island === ctx.target) await dropTargetCopy(ctx);
+      else pending.push(`${object.kind} ${object.name} on island ${object.island} (left in place)`);
+    } catch (error) {
+      pending.push(
+        `${object.kind} ${object.name} on island ${object.island}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return { pending };
+}
+
+async function dropTargetCopy(ctx: MoveContext): Promise<void> {
+  await withDedicated(ctx, ctx.target, async (client) => {
+    await client.query("BEGIN");
+    try {
+      const { rows } = await client.query<{ state: string }>(
+        "SELECT state FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
+        [ctx.microshard],
+      );
+      const state = rows[0]?.state;
+      if (state !== undefined && state !== "receiving" && state !== "garbage") {
+        throw new Error(
+          `island ${ctx.target} holds microshard ${ctx.microshard} as ${state}; not dropping it`,
+        );
+      }
+      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(ctx.schema)} CASCADE`);
+      if (state === "receiving") {
+        await client.query(
+          "UPDATE archipelago.microshards SET state = 'garbage' WHERE microshard = $1",
+          [ctx.microshard],
+        );
+      }
+      if (state !== undefined) {
+        await client.query("DELETE FROM archipelago.microshards WHERE microshard = $1", [
+          ctx.microshard,
+        ]);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  });
+  await ctx.store.markDropped(ctx.job.id, ctx.target, "schema", ctx.schema);
+}
+
+/**
+ * Drops the retired source copy of a completed move (the `cleanup` after the delay): its catalog row
+ * goes `sent → garbage → absent` around the DROP, in one transaction.
+ */
+export async function dropRetiredSource(ctx: MoveContext): Promise<boolean> {
+  const dropped = await withDedicated(ctx, ctx.source, async (client) => {
+    await client.query("BEGIN");
+    try {
+      const { rows } = await client.query<{ state: string; schema_name: string }>(
+        "SELECT state, schema_name FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
+        [ctx.microshard],
+      );
+      const row = rows[0];
+      if (!row || row.schema_name !== ctx.retired) {
+        await client.query("ROLLBACK");
+        return false;
+      }
+      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(ctx.retired)} CASCADE`);
+      if (row.state === "sent") {
+        await client.query(
+          "UPDATE archipelago.microshards SET state = 'garbage' WHERE microshard = $1",
+          [ctx.microshard],
+        );
+      }
+      await client.query("DELETE FROM archipelago.microshards WHERE microshard = $1", [
+        ctx.microshard,
+      ]);
+      await client.query("COMMIT");
+      return true;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  });
+  await ctx.store.markDropped(ctx.job.id, ctx.source, "schema", ctx.retired);
+  return dropped;
+}
