@@ -10,3 +10,4 @@ export * from "./progress-reporter.js";
 export * from "./publish-cluster-map.js";
 export * from "./read-catalogs.js";
 export * from "./run-migrations.js";
+export * from "./session-lock.js";

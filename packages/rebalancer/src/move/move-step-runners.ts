@@ -266,9 +266,11 @@ async function switchSource(ctx: MoveContext): Promise<void> {
       try {
         await client.query(`SET LOCAL lock_timeout = '${ctx.options.lockTimeoutMs}ms'`);
         const tables = await listTables(client, ctx.schema);
+        // No row lock here: anything this transaction writes before the target confirms would sit
+        // unflushed in the WAL and hold the confirmation back. The UPDATE below re-checks the state.
         const [row] = (
           await client.query<CatalogRow>(
-            "SELECT state, generation, schema_name FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
+            "SELECT state, generation, schema_name FROM archipelago.microshards WHERE microshard = $1",
             [ctx.microshard],
           )
         ).rows;
@@ -298,9 +300,15 @@ async function switchSource(ctx: MoveContext): Promise<void> {
             "the microshard's tables changed (DDL) during the move",
           );
         }
-        const [{ lsn } = { lsn: "" }] = (
-          await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")
-        ).rows;
+        // The final position: a transactional marker committed (and so flushed) after the locks were
+        // granted. Every write to the locked tables committed before it; once the target confirms it,
+        // the target has them all. Committing it also flushes the WAL, so the walsender reaches it at once.
+        const [{ lsn } = { lsn: "" }] = await onMaster<{ lsn: string }>(
+          ctx,
+          ctx.source,
+          "SELECT pg_logical_emit_message(true, 'archipelago', $1)::text AS lsn",
+          [`switch ${ctx.name}`],
+        );
         const caughtUp = await waitForConfirmedFlush(
           ctx,
           lsn,

@@ -13,6 +13,7 @@
  */
 import {
   acquireMigrationLock,
+  acquireSessionLock,
   type IslandMasters,
   MigrationLockBusyError,
   readCatalogs,
@@ -32,6 +33,9 @@ import { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move-options.js";
 import { STEP_RUNNERS, sourceRetired } from "./move-step-runners.js";
 import { isMoveStep, type MoveStep, nextStep, rollsForward } from "./move-steps.js";
 import { dropRetiredSource, rollbackMove } from "./rollback-move.js";
+
+/** How long a mover waits for the microshard's move lock before concluding another process runs it. */
+const MOVE_LOCK_WAIT_MS = 5_000;
 
 export interface MoverDeps {
   readonly config: ClusterConfig;
@@ -93,17 +97,15 @@ export class Mover {
     try {
       const control = await (await masters.pool(config.globalIsland)).connect();
       held.push(control);
-      const [ns, key] = microshardLock("move", job.microshard as number);
-      const { rows } = await control.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_lock($1, $2) AS locked",
-        [ns, key],
-      );
-      if (!rows[0]?.locked) {
-        throw new MoveRefusedError(
-          job.microshard as number,
-          `job ${jobId} is being run by another process`,
-        );
-      }
+      // Waits a little: the lock of a mover that was just killed goes away when PostgreSQL notices
+      // its connection is gone; a live mover keeps it, and then this one refuses.
+      const microshard = job.microshard as number;
+      await acquireSessionLock(control, microshardLock("move", microshard), {
+        shared: false,
+        timeoutMs: MOVE_LOCK_WAIT_MS,
+        busy: () =>
+          new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
+      });
       let step: MoveStep = isMoveStep(job.step) ? job.step : "precheck";
       // A job that failed before its switch was rolled back: it starts over.
       if (job.state === "failed" && !rollsForward(step)) step = "precheck";
