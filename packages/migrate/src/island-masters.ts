@@ -12,6 +12,7 @@ import { NoMasterError } from "./migrate-errors.js";
 export class IslandMasters {
   readonly #pools = new Map<number, Promise<pg.Pool>>();
   readonly #masterNodes = new Map<number, NodeConfig>();
+  readonly #retired: Promise<pg.Pool>[] = [];
 
   constructor(
     readonly config: ClusterConfig,
@@ -50,7 +51,8 @@ export class IslandMasters {
     const pool = this.#pools.get(island);
     this.#pools.delete(island);
     this.#masterNodes.delete(island);
-    pool?.then((p) => p.end()).catch(() => {});
+    // Callers may still hold the old pool (or clients of it): it is closed with the others in end().
+    if (pool) this.#retired.push(pool);
   }
 
   /** Runs `work` on one dedicated connection to the island's master. */
@@ -69,7 +71,7 @@ export class IslandMasters {
   }
 
   async end(): Promise<void> {
-    const pools = await Promise.allSettled(this.#pools.values());
+    const pools = await Promise.allSettled([...this.#pools.values(), ...this.#retired.splice(0)]);
     this.#pools.clear();
     await Promise.all(pools.map((p) => (p.status === "fulfilled" ? p.value.end() : undefined)));
   }
@@ -86,6 +88,9 @@ export class IslandMasters {
       pool.on("error", () => {
         // An idle connection died (server restart); the pool replaces it on next use.
       });
+      // A checked-out connection whose server goes away between statements must not crash the
+      // process; its next statement fails and that failure is handled where it happens.
+      pool.on("connect", (client) => client.on("error", () => {}));
       try {
         const { rows } = await pool.query<{ recovering: boolean }>(
           "SELECT pg_is_in_recovery() AS recovering",

@@ -191,6 +191,9 @@ async function initialCopy(ctx: MoveContext): Promise<void> {
     ctx,
     async () => {
       failOnReplicationErrors(ctx, await subscriptionErrors(ctx), "initial-copy");
+      // The copy streams from the source: a source that stopped answering must fail the wait (and be
+      // retried), not leave it spinning on a target that simply stopped making progress.
+      await onMaster(ctx, ctx.source, "SELECT 1");
       const [state] = await onMaster<{
         ready: string;
         total: string;

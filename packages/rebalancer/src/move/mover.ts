@@ -178,13 +178,17 @@ export class Mover {
   }
 
   async #runStep(ctx: MoveContext, step: MoveStep): Promise<void> {
-    const deadline = Date.now() + this.#options.stepRetryDeadlineMs;
+    // The deadline runs from the first of a series of failures, so a long copy that meets one blip
+    // late still gets its full retry budget.
+    let failingSince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await STEP_RUNNERS[step](ctx);
         return;
       } catch (error) {
-        if (!isTransient(error) || Date.now() > deadline) throw error;
+        failingSince ??= Date.now();
+        if (!isTransient(error) || Date.now() - failingSince > this.#options.stepRetryDeadlineMs)
+          throw error;
         // An island did not answer (down, failing over): look for its master again after a pause.
         this.deps.masters.forget(ctx.source);
         this.deps.masters.forget(ctx.target);
@@ -213,7 +217,19 @@ export class Mover {
         .catch(() => {});
       throw stalled;
     }
-    const { pending } = await rollbackMove(ctx);
+    let pending: readonly string[];
+    try {
+      ({ pending } = await rollbackMove(ctx));
+    } catch (rollbackError) {
+      // The control catalog itself did not answer: nothing could be recorded. The source is still
+      // active; the job keeps its checkpoint and resumes (or is cleaned up) once the island is back.
+      throw new MoveAbortedError(
+        ctx.job.id,
+        step,
+        `${reason}; the rollback could not read the job's cleanup log (${(rollbackError as Error).message}), ` +
+          "so run the job again or clean it up when the control island answers",
+      );
+    }
     const aborted =
       error instanceof MoveRefusedError || error instanceof MoveAbortedError
         ? error
