@@ -4,10 +4,12 @@
  */
 import { benchClientLoads } from "./client-loads.bench.js";
 import { benchClusterStart } from "./cluster-start.bench.js";
+import { benchMove } from "./move.bench.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "cluster-start": benchClusterStart,
   "client-loads": benchClientLoads,
+  move: benchMove,
 };
 
 const only = process.argv.slice(2);

@@ -202,10 +202,15 @@ async function initialCopy(ctx: MoveContext): Promise<void> {
       }>(
         ctx,
         ctx.target,
-        `SELECT count(*) FILTER (WHERE sr.srsubstate IN ('r', 's'))::text AS ready, count(*)::text AS total,
-                (SELECT sum(tuples_processed)::text FROM pg_stat_progress_copy) AS rows,
-                (SELECT sum(bytes_processed)::text FROM pg_stat_progress_copy) AS bytes
-         FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1`,
+        `WITH rel AS (
+           SELECT sr.srrelid, sr.srsubstate FROM pg_subscription_rel sr
+           JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1)
+         SELECT (SELECT count(*) FILTER (WHERE srsubstate IN ('r', 's')) FROM rel)::text AS ready,
+                (SELECT count(*) FROM rel)::text AS total,
+                (SELECT sum(tuples_processed) FROM pg_stat_progress_copy
+                  WHERE relid IN (SELECT srrelid FROM rel))::text AS rows,
+                (SELECT sum(bytes_processed) FROM pg_stat_progress_copy
+                  WHERE relid IN (SELECT srrelid FROM rel))::text AS bytes`,
         [ctx.name],
       );
       const ready = Number(state?.ready ?? 0);
@@ -264,6 +269,9 @@ async function switchSource(ctx: MoveContext): Promise<void> {
   );
   const targetTables = await withDedicated(ctx, ctx.target, (c) => listTables(c, ctx.schema));
   for (let attempt = 1; ; attempt++) {
+    // Writers queue behind the lock from the moment it is requested, so the write block is counted
+    // from there, summed over attempts that gave up.
+    const lockRequestedAt = Date.now();
     const outcome = await withDedicated(ctx, ctx.source, async (client) => {
       await client.query("BEGIN");
       try {
@@ -342,7 +350,7 @@ async function switchSource(ctx: MoveContext): Promise<void> {
           `ALTER SCHEMA ${quoteIdent(ctx.schema)} RENAME TO ${quoteIdent(ctx.retired)}`,
         );
         await client.query("COMMIT");
-        ctx.state.lockedAt = lockedAt;
+        ctx.state.lockedAt = lockRequestedAt;
         ctx.state.newGeneration = retired[0]?.generation;
         return "switched" as const;
       } finally {
@@ -350,6 +358,8 @@ async function switchSource(ctx: MoveContext): Promise<void> {
       }
     });
     if (outcome === "switched") return;
+    ctx.state.blockedBeforeMs =
+      Number(ctx.state.blockedBeforeMs ?? 0) + (Date.now() - lockRequestedAt);
     await ctx.store.note(
       ctx.job.id,
       "switch-retry",
@@ -416,7 +426,9 @@ async function activateTarget(ctx: MoveContext): Promise<void> {
   if (updated.length === 0)
     throw new Error(`island ${ctx.target} has no receiving copy to activate`);
   const lockedAt = Number(ctx.state.lockedAt ?? Number.NaN);
-  if (Number.isFinite(lockedAt)) ctx.state.writeBlockMs = Date.now() - lockedAt;
+  if (Number.isFinite(lockedAt)) {
+    ctx.state.writeBlockMs = Number(ctx.state.blockedBeforeMs ?? 0) + (Date.now() - lockedAt);
+  }
 }
 
 async function waitForTargetReplicas(ctx: MoveContext): Promise<void> {
