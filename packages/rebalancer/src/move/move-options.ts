@@ -16,6 +16,8 @@ export interface MoveOptions {
   readonly replicaReplayDeadlineMs: number;
   /** Compare row counts and checksums of every table under the write lock. @default false */
   readonly verify: boolean;
+  /** How long creating the replication slot may wait for the source's open transactions. @default 30000 */
+  readonly slotCreationTimeoutMs: number;
   /** Polling period of the waits. @default 50 */
   readonly pollMs: number;
 }
@@ -28,5 +30,6 @@ export const DEFAULT_MOVE_OPTIONS: MoveOptions = Object.freeze({
   stepRetryDeadlineMs: 60_000,
   replicaReplayDeadlineMs: 30_000,
   verify: false,
+  slotCreationTimeoutMs: 30_000,
   pollMs: 50,
 });

@@ -51,6 +51,9 @@ export async function sourceRetired(ctx: MoveContext): Promise<CatalogRow | unde
 
 async function precheck(ctx: MoveContext): Promise<void> {
   const refuse = (reason: string) => new MoveRefusedError(ctx.microshard, reason);
+  if (ctx.microshard === 0) {
+    throw refuse("shard 0 holds the global tables and the control catalog; it is not moved");
+  }
   if (ctx.source === ctx.target) throw refuse(`it is already on island ${ctx.target}`);
   const targetIsland = ctx.config.islands.find((i) => i.island === ctx.target);
   if (!targetIsland) throw refuse(`island ${ctx.target} is not in the config`);
@@ -346,6 +349,13 @@ async function switchSource(ctx: MoveContext): Promise<void> {
            WHERE microshard = $1 AND state = 'active' RETURNING generation`,
           [ctx.microshard, ctx.retired],
         );
+        if (retired.length !== 1) {
+          throw new MoveAbortedError(
+            ctx.job.id,
+            "switch",
+            `microshard ${ctx.microshard} stopped being active during the switch`,
+          );
+        }
         await client.query(
           `ALTER SCHEMA ${quoteIdent(ctx.schema)} RENAME TO ${quoteIdent(ctx.retired)}`,
         );

@@ -165,16 +165,29 @@ export class Mover {
   async cleanup(jobId: number): Promise<{ dropped: boolean; pending: readonly string[] }> {
     const store = await this.store();
     const job = await store.get(jobId);
-    if (!job || job.type !== "move") throw new Error(`no move job ${jobId}`);
-    const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
-    if (job.state === "completed") return { dropped: await dropRetiredSource(ctx), pending: [] };
-    if (job.state === "failed" && !rollsForward(isMoveStep(job.step) ? job.step : "precheck")) {
-      const { pending } = await rollbackMove(ctx);
-      return { dropped: pending.length === 0, pending };
+    if (job?.type !== "move") throw new Error(`no move job ${jobId}`);
+    // The move lock keeps a cleanup from racing a process that is resuming the same job.
+    const control = await (await this.deps.masters.pool(this.deps.config.globalIsland)).connect();
+    try {
+      const microshard = job.microshard as number;
+      await acquireSessionLock(control, microshardLock("move", microshard), {
+        shared: false,
+        timeoutMs: MOVE_LOCK_WAIT_MS,
+        busy: () =>
+          new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
+      });
+      const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
+      if (job.state === "completed") return { dropped: await dropRetiredSource(ctx), pending: [] };
+      if (job.state === "failed" && !rollsForward(isMoveStep(job.step) ? job.step : "precheck")) {
+        const { pending } = await rollbackMove(ctx);
+        return { dropped: pending.length === 0, pending };
+      }
+      throw new Error(
+        `job ${jobId} is ${job.state} at step ${job.step}; only completed or rolled-back moves are cleaned`,
+      );
+    } finally {
+      control.release(true);
     }
-    throw new Error(
-      `job ${jobId} is ${job.state} at step ${job.step}; only completed or rolled-back moves are cleaned`,
-    );
   }
 
   async #runStep(ctx: MoveContext, step: MoveStep): Promise<void> {

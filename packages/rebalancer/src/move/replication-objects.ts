@@ -3,7 +3,8 @@
  * object exists, "drop" does nothing when it is gone. Every create is preceded by a cleanup-log entry.
  */
 import type { NodeConfig } from "@archipelago/topology";
-import { type MoveContext, onMaster, sleep } from "./move-context.js";
+import { type MoveContext, onMaster, sleep, withDedicated } from "./move-context.js";
+import { MoveAbortedError } from "./move-errors.js";
 import { quoteIdent as quoteIdentOf } from "./schema-facts.js";
 
 export async function createPublication(ctx: MoveContext): Promise<void> {
@@ -23,15 +24,38 @@ export async function createPublication(ctx: MoveContext): Promise<void> {
   }
 }
 
+/**
+ * Creating a logical slot waits for every transaction that holds a transaction id on the source to
+ * end; an idle-in-transaction session would hold it forever. The wait is bounded, and a timeout names
+ * the sessions that held it.
+ */
 export async function createSlot(ctx: MoveContext): Promise<void> {
   await ctx.store.recordObject(ctx.job.id, ctx.source, "slot", ctx.name);
-  await onMaster(
-    ctx,
-    ctx.source,
-    `SELECT pg_create_logical_replication_slot($1, 'pgoutput')
-     WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)`,
-    [ctx.name],
-  );
+  await withDedicated(ctx, ctx.source, async (client) => {
+    await client.query(`SET statement_timeout = '${ctx.options.slotCreationTimeoutMs}ms'`);
+    try {
+      await client.query(
+        `SELECT pg_create_logical_replication_slot($1, 'pgoutput')
+         WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)`,
+        [ctx.name],
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code !== "57014") throw error;
+      const blockers = await onMaster<{ pid: number; age: string; state: string }>(
+        ctx,
+        ctx.source,
+        `SELECT pid, (now() - xact_start)::text AS age, state FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5`,
+      );
+      throw new MoveAbortedError(
+        ctx.job.id,
+        "start-replication",
+        `the replication slot could not be created within ${ctx.options.slotCreationTimeoutMs} ms: ` +
+          `long transactions on island ${ctx.source} (${blockers.map((b) => `pid ${b.pid} ${b.state} for ${b.age}`).join(", ") || "none left"}) ` +
+          "must end first",
+      );
+    }
+  });
 }
 
 // synchronous_commit = 'local': the target flushes what it applies at once, so the switch's final
@@ -56,14 +80,17 @@ export async function createSubscription(ctx: MoveContext, sourceNode: NodeConfi
   ]
     .map(([k, v]) => `${k}='${(v as string).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`)
     .join(" ");
-  await onMaster(
-    ctx,
-    ctx.target,
-    `CREATE SUBSCRIPTION ${quoteIdentOf(ctx.name)} CONNECTION ${literal(conninfo)}
+  await withDedicated(ctx, ctx.target, async (client) => {
+    // The statement carries the password: keep it out of the target's log, whatever its settings.
+    await client.query("SET log_statement = 'none'");
+    await client.query("SET log_min_error_statement = 'panic'");
+    await client.query(
+      `CREATE SUBSCRIPTION ${quoteIdentOf(ctx.name)} CONNECTION ${literal(conninfo)}
      PUBLICATION ${quoteIdentOf(ctx.name)}
      WITH (create_slot = false, slot_name = ${literal(ctx.name)}, copy_data = true, enabled = true,
            synchronous_commit = 'local')`,
-  );
+    );
+  });
 }
 
 /** Detaches the subscription from its slot first, so that dropping it never needs the source. */

@@ -24,7 +24,20 @@ export async function rollbackMove(ctx: MoveContext): Promise<RollbackResult> {
       else if (object.kind === "slot") await dropSlot(ctx);
       else if (object.kind === "publication") await dropPublication(ctx);
       else if (object.kind === "schema" && object.island === ctx.target) await dropTargetCopy(ctx);
-      else pending.push(`${object.kind} ${object.name} on island ${object.island} (left in place)`);
+      else if (
+        object.kind === "schema" &&
+        object.island === ctx.source &&
+        object.name === ctx.retired
+      ) {
+        // Recorded just before a switch that did not commit: the rename never happened.
+        const exists = await withDedicated(ctx, ctx.source, (c) =>
+          c.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [ctx.retired]),
+        );
+        if (exists.rowCount === 0)
+          await ctx.store.markDropped(ctx.job.id, ctx.source, "schema", ctx.retired);
+        else pending.push(`schema ${object.name} on island ${object.island} (left in place)`);
+      } else
+        pending.push(`${object.kind} ${object.name} on island ${object.island} (left in place)`);
     } catch (error) {
       pending.push(
         `${object.kind} ${object.name} on island ${object.island}: ${(error as Error).message}`,
