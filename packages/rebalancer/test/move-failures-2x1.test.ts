@@ -144,3 +144,28 @@ describe("changes and failures during a move", () => {
     },
   );
 });
+
+describe("regressions", () => {
+  // A switch that committed just before the job failed at step `switch` must roll forward on resume;
+  // restarting from precheck rolled back and dropped the target copy, leaving the microshard nowhere.
+  it("a job failed at step switch after its commit resumes forward, never rolls back", async () => {
+    const microshard = [...fx.placement].find(([m]) => m !== 0)?.[0] as number;
+    const target = other(microshard);
+    const m = mover({}, async (step) => {
+      if (step === "activate-target") throw new Error("the mover died right after the switch");
+    });
+    const job = await m.createMove(microshard, target);
+    await expect(m.run(job.id)).rejects.toThrow();
+    const control = fx.local.master(fx.local.config.globalIsland);
+    await control.query(
+      "UPDATE archipelago.jobs SET step = 'switch', state = 'failed' WHERE id = $1",
+      [job.id],
+    );
+    await expect(mover().cleanup(job.id)).rejects.toThrow(/resume/);
+    const done = await mover().run(job.id);
+    expect(done.state).toBe("completed");
+    expect(await activeOn(microshard)).toEqual([target]);
+    await mover().cleanup(done.id);
+    fx.placement.set(microshard, target);
+  });
+});

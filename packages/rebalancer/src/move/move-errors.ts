@@ -54,3 +54,18 @@ export class MoveStalledError extends ArchipelagoError {
     return { jobId: this.jobId, step: this.step, reason: this.reason };
   }
 }
+
+/** A step found the islands in a state it cannot act on (never retried as if an island were down). */
+export class MoveStateError extends ArchipelagoError {
+  readonly code = "MOVE_STATE";
+  override readonly name = "MoveStateError";
+  constructor(
+    readonly jobId: number,
+    readonly reason: string,
+  ) {
+    super(`Move job ${jobId}: ${reason}`);
+  }
+  protected override details() {
+    return { jobId: this.jobId, reason: this.reason };
+  }
+}

@@ -6,7 +6,7 @@
 import { publishClusterMap } from "@archipelago/migrate";
 import pg from "pg";
 import { type MoveContext, onMaster, waitUntil, withDedicated } from "./move-context.js";
-import { MoveAbortedError, MoveRefusedError } from "./move-errors.js";
+import { MoveAbortedError, MoveRefusedError, MoveStateError } from "./move-errors.js";
 import type { MoveStep } from "./move-steps.js";
 import {
   createPublication,
@@ -218,6 +218,21 @@ async function initialCopy(ctx: MoveContext): Promise<void> {
       );
       const ready = Number(state?.ready ?? 0);
       const total = Number(state?.total ?? 0);
+      if (total === 0) {
+        const subscription = await onMaster(
+          ctx,
+          ctx.target,
+          "SELECT 1 FROM pg_subscription WHERE subname = $1",
+          [ctx.name],
+        );
+        if (subscription.length === 0) {
+          throw new MoveAbortedError(
+            ctx.job.id,
+            "initial-copy",
+            `subscription ${ctx.name} is missing on island ${ctx.target}`,
+          );
+        }
+      }
       ctx.progress({
         step: "initial-copy",
         detail: `${ready}/${tables.length} tables copied`,
@@ -257,6 +272,9 @@ async function catchUp(ctx: MoveContext): Promise<void> {
     Number.POSITIVE_INFINITY,
     () => new Error("unreachable"),
   );
+  // The target's replicas replay the copy now, while the source still takes writes; the wait after
+  // the switch (inside the blip) then only covers the last few changes.
+  await waitForTargetReplicas(ctx);
 }
 
 /**
@@ -279,6 +297,11 @@ async function switchSource(ctx: MoveContext): Promise<void> {
       await client.query("BEGIN");
       try {
         await client.query(`SET LOCAL lock_timeout = '${ctx.options.lockTimeoutMs}ms'`);
+        // If the mover dies or is cut off while holding the write locks, the server ends the
+        // transaction itself instead of waiting for TCP keepalive to notice.
+        await client.query(
+          `SET LOCAL idle_in_transaction_session_timeout = '${ctx.options.switchDeadlineMs + 5_000}ms'`,
+        );
         const tables = await listTables(client, ctx.schema);
         // No row lock here: anything this transaction writes before the target confirms would sit
         // unflushed in the WAL and hold the confirmation back. The UPDATE below re-checks the state.
@@ -414,7 +437,8 @@ async function activateTarget(ctx: MoveContext): Promise<void> {
   const retired = await sourceRetired(ctx);
   const target = await catalogRow(ctx, ctx.target);
   if (!retired) {
-    throw new Error(
+    throw new MoveStateError(
+      ctx.job.id,
       `the source of microshard ${ctx.microshard} is not retired by this job; refusing to activate`,
     );
   }
@@ -434,7 +458,7 @@ async function activateTarget(ctx: MoveContext): Promise<void> {
     [ctx.microshard, retired.generation],
   );
   if (updated.length === 0)
-    throw new Error(`island ${ctx.target} has no receiving copy to activate`);
+    throw new MoveStateError(ctx.job.id, `island ${ctx.target} has no receiving copy to activate`);
   const lockedAt = Number(ctx.state.lockedAt ?? Number.NaN);
   if (Number.isFinite(lockedAt)) {
     ctx.state.writeBlockMs = Number(ctx.state.blockedBeforeMs ?? 0) + (Date.now() - lockedAt);
@@ -476,7 +500,10 @@ async function waitForTargetReplicas(ctx: MoveContext): Promise<void> {
         },
         ctx.options.replicaReplayDeadlineMs,
         () =>
-          new Error(`replica ${node.name} of island ${ctx.target} did not replay the copy in time`),
+          new MoveStateError(
+            ctx.job.id,
+            `replica ${node.name} of island ${ctx.target} did not replay the copy within ${ctx.options.replicaReplayDeadlineMs} ms`,
+          ),
       );
     } finally {
       await client.end().catch(() => {});

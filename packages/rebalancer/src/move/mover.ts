@@ -28,7 +28,12 @@ import {
   moveContext,
   sleep,
 } from "./move-context.js";
-import { MoveAbortedError, MoveRefusedError, MoveStalledError } from "./move-errors.js";
+import {
+  MoveAbortedError,
+  MoveRefusedError,
+  MoveStalledError,
+  MoveStateError,
+} from "./move-errors.js";
 import { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move-options.js";
 import { STEP_RUNNERS, sourceRetired } from "./move-step-runners.js";
 import { isMoveStep, type MoveStep, nextStep, rollsForward } from "./move-steps.js";
@@ -107,8 +112,13 @@ export class Mover {
           new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
       });
       let step: MoveStep = isMoveStep(job.step) ? job.step : "precheck";
+      // The source catalog decides which side of the switch the job is on, not the checkpoint: a
+      // switch that committed just before a failure must roll forward, never restart (a restart's
+      // rollback would drop the only active-able copy).
+      const probe = moveContext(job, { ...this.deps, store, options: this.#options });
+      if (!rollsForward(step) && (await sourceRetired(probe))) step = "activate-target";
       // A job that failed before its switch was rolled back: it starts over.
-      if (job.state === "failed" && !rollsForward(step)) step = "precheck";
+      else if (job.state === "failed" && !rollsForward(step)) step = "precheck";
       for (const island of [job.sourceIsland as number, job.targetIsland as number]) {
         const client = await (await masters.pool(island)).connect();
         held.push(client);
@@ -178,6 +188,12 @@ export class Mover {
       });
       const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
       if (job.state === "completed") return { dropped: await dropRetiredSource(ctx), pending: [] };
+      if (await sourceRetired(ctx)) {
+        throw new MoveStateError(
+          jobId,
+          "its source is already retired: resume the job (it rolls forward), do not clean it",
+        );
+      }
       if (job.state === "failed" && !rollsForward(isMoveStep(job.step) ? job.step : "precheck")) {
         const { pending } = await rollbackMove(ctx);
         return { dropped: pending.length === 0, pending };
