@@ -33,7 +33,13 @@ import {
   parseMigration,
   readCatalogs,
 } from "@archipelago/migrate";
-import { type JobRecord, MoveAbortedError, Mover, type MoveStep } from "@archipelago/rebalancer";
+import {
+  type JobRecord,
+  MOVE_STEPS,
+  MoveAbortedError,
+  Mover,
+  type MoveStep,
+} from "@archipelago/rebalancer";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { microshardSchema } from "@archipelago/topology";
 import pg from "pg";
@@ -193,17 +199,7 @@ function stepMs(move: TimedMove, step: MoveStep, next: MoveStep): number {
 }
 
 function stepBreakdown(move: TimedMove): string {
-  const steps: MoveStep[] = [
-    "precheck",
-    "create-target-schema",
-    "start-replication",
-    "initial-copy",
-    "catch-up",
-    "switch",
-    "activate-target",
-    "publish-map",
-    "completed",
-  ];
+  const steps: readonly MoveStep[] = MOVE_STEPS;
   const parts: string[] = [];
   for (let i = 0; i < steps.length - 1; i++) {
     const a = steps[i] as MoveStep;

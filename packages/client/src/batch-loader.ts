@@ -18,6 +18,7 @@ import DataLoader from "dataloader";
 import type { MapSource } from "./discovery.js";
 import { type Executor, type ReadRole, SplitAcrossIslandsSignal } from "./executor.js";
 import { append } from "./internal/append.js";
+import { SessionIds } from "./internal/session-ids.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
 
@@ -36,8 +37,7 @@ const MICROSHARD_COLUMN = "__microshard";
 
 export class BatchLoader {
   readonly #loader: DataLoader<LoadRequest, Row | undefined>;
-  readonly #sessionIds = new WeakMap<Session, number>();
-  #nextSessionId = 1;
+  readonly #sessionIds = new SessionIds();
 
   constructor(
     private readonly executor: Executor,
@@ -64,7 +64,7 @@ export class BatchLoader {
     }
     const bySource = new Map<string, number[]>();
     requests.forEach((request, index) => {
-      const key = `${request.table}\u0000${request.column}\u0000${request.role}\u0000${this.#sessionId(request.session)}`;
+      const key = `${request.table}\u0000${request.column}\u0000${request.role}\u0000${this.#sessionIds.of(request.session)}`;
       append(bySource, key, index);
     });
     await Promise.all(
@@ -172,16 +172,6 @@ export class BatchLoader {
         return found;
       },
     });
-  }
-
-  #sessionId(session: Session | undefined): number {
-    if (!session) return 0;
-    let id = this.#sessionIds.get(session);
-    if (id === undefined) {
-      id = this.#nextSessionId++;
-      this.#sessionIds.set(session, id);
-    }
-    return id;
   }
 }
 

@@ -22,6 +22,7 @@ import DataLoader from "dataloader";
 import type { MapSource } from "./discovery.js";
 import { type Executor, SplitAcrossIslandsSignal } from "./executor.js";
 import { append } from "./internal/append.js";
+import { SessionIds } from "./internal/session-ids.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
 
@@ -43,8 +44,7 @@ function isRowLevel(error: unknown): boolean {
 
 export class BatchWriter {
   readonly #loader: DataLoader<InsertRequest, Row>;
-  readonly #sessionIds = new WeakMap<Session, number>();
-  #nextSessionId = 1;
+  readonly #sessionIds = new SessionIds();
 
   constructor(
     private readonly executor: Executor,
@@ -70,7 +70,7 @@ export class BatchWriter {
       const where =
         placement.kind === "active" ? `island:${placement.island}` : `alone:${request.microshard}`;
       const columns = Object.keys(request.row).sort().join(",");
-      const key = `${request.table}\u0000${columns}\u0000${this.#sessionId(request.session)}\u0000${where}`;
+      const key = `${request.table}\u0000${columns}\u0000${this.#sessionIds.of(request.session)}\u0000${where}`;
       append(groups, key, index);
     });
     await Promise.all(
@@ -171,16 +171,6 @@ export class BatchWriter {
       byIndex.set(index, row);
     });
     return group.map((index) => byIndex.get(index) as Row);
-  }
-
-  #sessionId(session: Session | undefined): number {
-    if (!session) return 0;
-    let id = this.#sessionIds.get(session);
-    if (id === undefined) {
-      id = this.#nextSessionId++;
-      this.#sessionIds.set(session, id);
-    }
-    return id;
   }
 }
 

@@ -7,6 +7,7 @@ import { serializeClusterConfig } from "@archipelago/topology";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import { MOVE_STEPS, Mover } from "../src/index.js";
+import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
 let masters: IslandMasters;
@@ -74,21 +75,6 @@ async function killMoverAt(jobId: number, step: string): Promise<void> {
   await exited;
 }
 
-async function leftovers(): Promise<unknown[]> {
-  const found: unknown[] = [];
-  for (const island of [1, 2]) {
-    const master = fx.local.master(island);
-    found.push(
-      ...(await master.query(
-        "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'",
-      )),
-      ...(await master.query("SELECT pubname FROM pg_publication")),
-      ...(await master.query("SELECT subname FROM pg_subscription")),
-    );
-  }
-  return found;
-}
-
 // Every step but the last: the mover is killed right before it, then started again here.
 const steps = MOVE_STEPS.filter((s) => s !== "completed");
 
@@ -111,7 +97,7 @@ it.each(steps)(
       .master(target)
       .query<{ c: string }>("SELECT count(*) AS c FROM sh0001.items");
     expect(Number(count?.c)).toBe(2000);
-    expect(await leftovers()).toEqual([]);
+    expect(await replicationLeftovers(fx.local)).toEqual([]);
     await mover.cleanup(done.id);
     expect((await readCatalogs(masters)).filter((r) => r.microshard === 1)).toHaveLength(1);
   },

@@ -2,6 +2,7 @@ import { acquireMigrationLock, IslandMasters, readCatalogs } from "@archipelago/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import { MoveAbortedError, MoveRefusedError, Mover } from "../src/index.js";
+import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
 let masters: IslandMasters;
@@ -27,21 +28,6 @@ const other = (microshard: number) => ((fx.placement.get(microshard) as number) 
 const mover = (options = {}, beforeStep?: ConstructorParameters<typeof Mover>[0]["beforeStep"]) =>
   new Mover({ config: fx.local.config, masters, options, ...(beforeStep ? { beforeStep } : {}) });
 
-async function leftovers(): Promise<unknown[]> {
-  const found: unknown[] = [];
-  for (const island of [1, 2]) {
-    const master = fx.local.master(island);
-    found.push(
-      ...(await master.query(
-        "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'",
-      )),
-      ...(await master.query("SELECT pubname FROM pg_publication")),
-      ...(await master.query("SELECT subname FROM pg_subscription")),
-    );
-  }
-  return found;
-}
-
 async function activeOn(microshard: number): Promise<number[]> {
   return (await readCatalogs(masters))
     .filter((r) => r.microshard === microshard && r.state === "active")
@@ -58,7 +44,7 @@ describe("pre-checks", () => {
     expect(error).toBeInstanceOf(MoveRefusedError);
     expect((error as Error).message).toMatch(/no_key.*primary key/);
     expect(await activeOn(2)).toEqual([island]);
-    expect(await leftovers()).toEqual([]);
+    expect(await replicationLeftovers(fx.local)).toEqual([]);
     await fx.local.master(island).query("DROP TABLE sh0002.no_key");
   });
 
@@ -103,7 +89,7 @@ describe("changes and failures during a move", () => {
       .master(other(5))
       .query("SELECT 1 FROM pg_namespace WHERE nspname = 'sh0005'");
     expect(onTarget).toEqual([]);
-    expect(await leftovers()).toEqual([]);
+    expect(await replicationLeftovers(fx.local)).toEqual([]);
     const [count] = await fx.local
       .master(source)
       .query<{ c: string }>("SELECT count(*) AS c FROM sh0005.items");
@@ -130,7 +116,7 @@ describe("changes and failures during a move", () => {
       expect(await activeOn(microshard)).toEqual([source]);
       const cleaned = await m.cleanup(job.id);
       expect(cleaned.pending).toEqual([]);
-      expect(await leftovers()).toEqual([]);
+      expect(await replicationLeftovers(fx.local)).toEqual([]);
       const schema = `sh${String(microshard).padStart(4, "0")}`;
       const onTarget = await fx.local
         .master(target)

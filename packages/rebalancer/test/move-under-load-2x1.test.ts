@@ -2,6 +2,7 @@ import { IslandMasters, readCatalogs } from "@archipelago/migrate";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import { Mover } from "../src/index.js";
+import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
 let masters: IslandMasters;
@@ -25,21 +26,6 @@ afterAll(async () => {
   await masters?.end();
   await fx?.stop();
 });
-
-async function replicationLeftovers(): Promise<unknown[]> {
-  const found: unknown[] = [];
-  for (const island of [1, 2]) {
-    const master = fx.local.master(island);
-    found.push(
-      ...(await master.query(
-        "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical'",
-      )),
-      ...(await master.query("SELECT pubname FROM pg_publication")),
-      ...(await master.query("SELECT subname FROM pg_subscription")),
-    );
-  }
-  return found;
-}
 
 it("moves a microshard while the app writes and reads it; nothing lost, nothing doubled, no app error", async () => {
   const { cluster } = fx;
@@ -136,7 +122,7 @@ it("moves a microshard while the app writes and reads it; nothing lost, nothing 
     );
   expect(BigInt(ids?.next ?? 0)).toBeGreaterThan(BigInt(ids?.max ?? 0));
 
-  expect(await replicationLeftovers()).toEqual([]);
+  expect(await replicationLeftovers(fx.local)).toEqual([]);
   const cleaned = await mover.cleanup(job.id);
   expect(cleaned.dropped).toBe(true);
   const retired = await fx.local
