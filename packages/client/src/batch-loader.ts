@@ -89,48 +89,56 @@ export class BatchLoader {
       const key = placement.kind === "active" ? placement.island : -1 - microshard;
       append(byIsland, key, index);
     }
+    // One island (the common case) runs without the Promise.all machinery.
+    if (byIsland.size === 1) {
+      await this.#loadIslandGroup(requests, [...byIsland.values()][0] as number[], results);
+      return;
+    }
     await Promise.all(
-      [...byIsland.values()].map(async (group) => {
-        try {
-          const rows = await this.#runIslandStatement(requests, group);
-          for (const index of group) {
-            const request = requests[index] as LoadRequest;
-            results[index] = rows.get(request.microshard)?.get(String(request.value));
-          }
-        } catch (error) {
-          if (error instanceof SplitAcrossIslandsSignal) {
-            await this.#loadGroup(requests, group, results);
-            return;
-          }
-          if (
-            isShapeMismatch(error) &&
-            new Set(group.map((i) => requests[i]?.microshard)).size > 1
-          ) {
-            // The microshards' tables differ (a migration is rolling out): one statement each.
-            const byMicroshard = new Map<number, number[]>();
-            for (const i of group) {
-              const m = (requests[i] as LoadRequest).microshard;
-              append(byMicroshard, m, i);
-            }
-            await Promise.all(
-              [...byMicroshard.values()].map(async (one) => {
-                try {
-                  const rows = await this.#runIslandStatement(requests, one);
-                  for (const i of one) {
-                    const r = requests[i] as LoadRequest;
-                    results[i] = rows.get(r.microshard)?.get(String(r.value));
-                  }
-                } catch (e) {
-                  for (const i of one) results[i] = e as Error;
-                }
-              }),
-            );
-            return;
-          }
-          for (const index of group) results[index] = error as Error;
-        }
-      }),
+      [...byIsland.values()].map((group) => this.#loadIslandGroup(requests, group, results)),
     );
+  }
+
+  async #loadIslandGroup(
+    requests: readonly LoadRequest[],
+    group: readonly number[],
+    results: (Row | undefined | Error)[],
+  ): Promise<void> {
+    try {
+      const rows = await this.#runIslandStatement(requests, group);
+      for (const index of group) {
+        const request = requests[index] as LoadRequest;
+        results[index] = rows.get(request.microshard)?.get(String(request.value));
+      }
+    } catch (error) {
+      if (error instanceof SplitAcrossIslandsSignal) {
+        await this.#loadGroup(requests, group, results);
+        return;
+      }
+      if (isShapeMismatch(error) && new Set(group.map((i) => requests[i]?.microshard)).size > 1) {
+        // The microshards' tables differ (a migration is rolling out): one statement each.
+        const byMicroshard = new Map<number, number[]>();
+        for (const i of group) {
+          const m = (requests[i] as LoadRequest).microshard;
+          append(byMicroshard, m, i);
+        }
+        await Promise.all(
+          [...byMicroshard.values()].map(async (one) => {
+            try {
+              const rows = await this.#runIslandStatement(requests, one);
+              for (const i of one) {
+                const r = requests[i] as LoadRequest;
+                results[i] = rows.get(r.microshard)?.get(String(r.value));
+              }
+            } catch (e) {
+              for (const i of one) results[i] = e as Error;
+            }
+          }),
+        );
+        return;
+      }
+      for (const index of group) results[index] = error as Error;
+    }
   }
 
   async #runIslandStatement(

@@ -317,6 +317,8 @@ export class Executor {
   ): void {
     this.events.count("queries");
     if (error) this.events.count("query_errors");
+    // The hot path: no event object is built when nobody listens.
+    if (this.events.listenerCount("query") === 0) return;
     this.events.safeEmit("query", {
       island: target.island,
       node: target.node.name,
