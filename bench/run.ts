@@ -5,11 +5,13 @@
 import { benchClientLoads } from "./client-loads.bench.js";
 import { benchClusterStart } from "./cluster-start.bench.js";
 import { benchMove } from "./move.bench.js";
+import { benchPlanner } from "./planner.bench.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "cluster-start": benchClusterStart,
   "client-loads": benchClientLoads,
   move: benchMove,
+  planner: benchPlanner,
 };
 
 const only = process.argv.slice(2);

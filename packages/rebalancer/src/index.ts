@@ -4,3 +4,4 @@ export * from "./move/move-errors.js";
 export { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move/move-options.js";
 export { MOVE_STEPS, type MoveStep, moveObjectName, retiredSchemaName } from "./move/move-steps.js";
 export { Mover, type MoverDeps } from "./move/mover.js";
+export * from "./plan/plan-rebalance.js";

@@ -12,7 +12,7 @@ import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { serializeClusterConfig } from "@archipelago/topology";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { islandImbalance } from "../src/cli/island-imbalance.js";
+import { islandImbalance } from "../src/plan/island-imbalance.js";
 
 const BIN = join(import.meta.dirname, "../bin/archipelago.js");
 

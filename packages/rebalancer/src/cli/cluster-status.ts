@@ -13,7 +13,7 @@ import {
   type PlacementViolation,
 } from "@archipelago/topology";
 import pg from "pg";
-import { type Imbalance, islandImbalance } from "./island-imbalance.js";
+import { type Imbalance, islandImbalance } from "../plan/island-imbalance.js";
 
 export interface NodeStatus {
   readonly name: string;

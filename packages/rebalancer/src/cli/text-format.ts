@@ -1,5 +1,7 @@
 /** Plain-text rendering helpers for the `archipelago` command's tables. */
 
+export { formatBytes } from "../internal/format-bytes.js";
+
 /** Left-aligned columns separated by two spaces, trailing spaces trimmed. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -13,19 +15,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
     .join("\n");
 }
 
-const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
-
 /** 1536 → "1.5 kB" (powers of 1024, like PostgreSQL's pg_size_pretty). */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "?";
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
 
 /** A ratio with two decimals, or "?" when unknown. */
 export function formatRatio(ratio: number | null): string {
