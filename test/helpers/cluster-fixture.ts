@@ -47,7 +47,9 @@ export async function startClientFixture(
   try {
     await installCatalog(masters);
     await allocateMicroshards(masters, { numbers: [0], migrations: TEST_MIGRATIONS });
-    await allocateMicroshards(masters, { count: shape.microshards, migrations: TEST_MIGRATIONS });
+    if (shape.microshards > 0) {
+      await allocateMicroshards(masters, { count: shape.microshards, migrations: TEST_MIGRATIONS });
+    }
     const placement = new Map((await readCatalogs(masters)).map((r) => [r.microshard, r.island]));
     await local.waitForReplication();
     const cluster = new Cluster(local.config, { discoveryIntervalMs: 60_000, ...clientOptions });

@@ -20,6 +20,7 @@ import { CliIo } from "./cli/cli-session.js";
 import { EXIT_OK, EXIT_USAGE } from "./cli/exit-codes.js";
 import { addJobsCommand } from "./cli/jobs-command.js";
 import { addMoveCommand } from "./cli/move-command.js";
+import { addRebalanceCommands } from "./cli/rebalance-command.js";
 import { addStatusCommand } from "./cli/status-command.js";
 
 const EXIT_CODES_HELP = `
@@ -64,6 +65,7 @@ export async function main(
   addStatusCommand(program, io);
   addAllocateCommand(program, io);
   addMoveCommand(program, io);
+  addRebalanceCommands(program, io);
   addJobsCommand(program, io);
   addCleanupCommand(program, io);
 

@@ -5,3 +5,4 @@ export { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move/move-options.js";
 export { MOVE_STEPS, type MoveStep, moveObjectName, retiredSchemaName } from "./move/move-steps.js";
 export { Mover, type MoverDeps } from "./move/mover.js";
 export * from "./plan/plan-rebalance.js";
+export * from "./plan/rebalance.js";

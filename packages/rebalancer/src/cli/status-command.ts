@@ -1,7 +1,11 @@
 /** `archipelago status`: islands, nodes and roles, microshards with states and sizes, the imbalance. */
 import type { Command } from "commander";
+import {
+  type ClusterStatus,
+  type IslandStatus,
+  readClusterStatus,
+} from "../status/cluster-status.js";
 import { type CliIo, withCluster } from "./cli-session.js";
-import { type ClusterStatus, type IslandStatus, readClusterStatus } from "./cluster-status.js";
 import { formatBytes, formatRatio, table } from "./text-format.js";
 
 export function addStatusCommand(program: Command, io: CliIo): void {
