@@ -58,17 +58,23 @@ export async function createSlot(ctx: MoveContext): Promise<void> {
   });
 }
 
+/** The subscription's oid (recorded in the job, to find its table-sync slots later), if it exists. */
+async function subscriptionOid(ctx: MoveContext): Promise<string | undefined> {
+  const rows = await onMaster<{ oid: string }>(
+    ctx,
+    ctx.target,
+    "SELECT oid::text FROM pg_subscription WHERE subname = $1",
+    [ctx.name],
+  );
+  if (rows[0]) ctx.state.subscriptionOid = rows[0].oid;
+  return rows[0]?.oid;
+}
+
 // synchronous_commit = 'local': the target flushes what it applies at once, so the switch's final
 // confirmation does not wait for the WAL writer (that wait was most of a ~0.5 s write block).
 export async function createSubscription(ctx: MoveContext, sourceNode: NodeConfig): Promise<void> {
   await ctx.store.recordObject(ctx.job.id, ctx.target, "subscription", ctx.name);
-  const exists = await onMaster(
-    ctx,
-    ctx.target,
-    "SELECT 1 FROM pg_subscription WHERE subname = $1",
-    [ctx.name],
-  );
-  if (exists.length > 0) return;
+  if ((await subscriptionOid(ctx)) !== undefined) return;
   // The password travels in the subscription's connection string (PostgreSQL needs it to connect) and
   // is dropped with the subscription; it never appears in a command line or a log line of ours.
   const conninfo = [
@@ -93,19 +99,21 @@ export async function createSubscription(ctx: MoveContext, sourceNode: NodeConfi
   });
 }
 
-/** Detaches the subscription from its slot first, so that dropping it never needs the source. */
+/**
+ * Drops the subscription. Normally through the source (PostgreSQL then also drops the temporary slots
+ * its table-sync workers made there); when the source does not answer, detached from its slots first,
+ * so that the drop needs only the target, and `dropSlot` sweeps the source later.
+ */
 export async function dropSubscription(ctx: MoveContext): Promise<void> {
-  const exists = await onMaster(
-    ctx,
-    ctx.target,
-    "SELECT 1 FROM pg_subscription WHERE subname = $1",
-    [ctx.name],
-  );
-  if (exists.length > 0) {
+  if ((await subscriptionOid(ctx)) !== undefined) {
     const name = quoteIdentOf(ctx.name);
     await onMaster(ctx, ctx.target, `ALTER SUBSCRIPTION ${name} DISABLE`);
-    await onMaster(ctx, ctx.target, `ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
-    await onMaster(ctx, ctx.target, `DROP SUBSCRIPTION ${name}`);
+    try {
+      await onMaster(ctx, ctx.target, `DROP SUBSCRIPTION ${name}`);
+    } catch {
+      await onMaster(ctx, ctx.target, `ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
+      await onMaster(ctx, ctx.target, `DROP SUBSCRIPTION ${name}`);
+    }
   }
   await ctx.store.markDropped(ctx.job.id, ctx.target, "subscription", ctx.name);
 }
@@ -117,8 +125,12 @@ export async function dropSlot(ctx: MoveContext): Promise<void> {
       await onMaster(
         ctx,
         ctx.source,
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
-        [ctx.name],
+        // The move's own slot, and the table-sync slots PostgreSQL made for its subscription
+        // (pg_<subscription oid>_sync_<table oid>_<system id>) that a detached drop leaves behind.
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+         WHERE slot_name = $1
+            OR (NOT active AND $2::text IS NOT NULL AND starts_with(slot_name, 'pg_' || $2 || '_sync_'))`,
+        [ctx.name, (ctx.state.subscriptionOid as string | undefined) ?? null],
       );
       break;
     } catch (error) {
