@@ -119,19 +119,33 @@ export async function dropSubscription(ctx: MoveContext): Promise<void> {
 }
 
 export async function dropSlot(ctx: MoveContext): Promise<void> {
-  // The walsender of a just-disabled subscription may hold the slot for a moment (55006).
+  // The move's own slot, and the table-sync slots PostgreSQL made for its subscription
+  // (pg_<subscription oid>_sync_<table oid>_<system id>) that a detached drop leaves behind. The
+  // walsender of a just-stopped subscriber may hold a slot for a moment (active, or 55006 on drop):
+  // wait for it rather than leave the slot behind.
+  const oid = (ctx.state.subscriptionOid as string | undefined) ?? null;
   for (let attempt = 0; ; attempt++) {
     try {
-      await onMaster(
+      const slots = await onMaster<{ slot_name: string; active: boolean }>(
         ctx,
         ctx.source,
-        // The move's own slot, and the table-sync slots PostgreSQL made for its subscription
-        // (pg_<subscription oid>_sync_<table oid>_<system id>) that a detached drop leaves behind.
-        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-         WHERE slot_name = $1
-            OR (NOT active AND $2::text IS NOT NULL AND starts_with(slot_name, 'pg_' || $2 || '_sync_'))`,
-        [ctx.name, (ctx.state.subscriptionOid as string | undefined) ?? null],
+        `SELECT slot_name, active FROM pg_replication_slots
+         WHERE slot_name = $1 OR ($2::text IS NOT NULL AND starts_with(slot_name, 'pg_' || $2 || '_sync_'))`,
+        [ctx.name, oid],
       );
+      if (slots.some((slot) => slot.active) && attempt < 100) {
+        await sleep(100);
+        continue;
+      }
+      for (const slot of slots) {
+        // Guarded: PostgreSQL may have dropped a table-sync slot itself in the meantime.
+        await onMaster(
+          ctx,
+          ctx.source,
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+          [slot.slot_name],
+        );
+      }
       break;
     } catch (error) {
       if ((error as { code?: string }).code !== "55006" || attempt > 100) throw error;
