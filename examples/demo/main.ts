@@ -24,9 +24,9 @@ import {
   readCatalogs,
   runMigrations,
 } from "@archipelago/migrate";
-import { Mover } from "@archipelago/rebalancer";
+import { Mover, planFromCluster, runRebalance } from "@archipelago/rebalancer";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
-import { microshardSchema, parseId } from "@archipelago/topology";
+import { type ClusterConfig, microshardSchema, parseId } from "@archipelago/topology";
 
 const migrations = loadMigrations(join(import.meta.dirname, "../migrations"));
 
@@ -35,13 +35,20 @@ function figure(name: string, value: number | string, unit: string): void {
 }
 
 async function main(): Promise<void> {
-  console.log("Starting a local cluster: 2 islands × (1 master + 1 replica)…");
+  console.log(
+    "Starting a local cluster: 3 islands × (1 master + 1 replica); the app uses islands 1 and 2…",
+  );
   const startedAt = performance.now();
-  const cluster = await startLocalCluster({ islands: 2, replicasPerIsland: 1 });
+  const cluster = await startLocalCluster({ islands: 3, replicasPerIsland: 1 });
+  // Island 3 is running but not in the app's config yet: it joins the cluster later in the story.
+  const twoIslands: ClusterConfig = {
+    ...cluster.config,
+    islands: cluster.config.islands.filter((i) => i.island !== 3),
+  };
   const startSeconds = (performance.now() - startedAt) / 1000;
   console.log(`  started in ${startSeconds.toFixed(2)} s`);
   figure("demo_cluster_start_s", startSeconds.toFixed(2), "s");
-  const masters = new IslandMasters(cluster.config);
+  const masters = new IslandMasters(twoIslands);
   try {
     const installed = await installCatalog(masters);
     console.log(
@@ -64,15 +71,16 @@ async function main(): Promise<void> {
     );
 
     await writeSampleRows(cluster);
-    await printStatus(cluster, masters);
-    await failoverLive(cluster);
+    await printStatus(cluster, masters, twoIslands);
+    await failoverLive(cluster, twoIslands);
     // A fresh admin connection set: the one above still points at island 1's stopped master.
-    const afterFailover = new IslandMasters(cluster.config);
+    const afterFailover = new IslandMasters(twoIslands);
     try {
-      await moveLive(cluster, afterFailover);
+      await moveLive(cluster, afterFailover, twoIslands);
     } finally {
       await afterFailover.end();
     }
+    await addIslandAndRebalance(cluster, twoIslands);
   } finally {
     await masters.end();
     await cluster.stop();
@@ -113,10 +121,16 @@ async function writeSampleRows(cluster: LocalCluster): Promise<void> {
   }
 }
 
-async function printStatus(cluster: LocalCluster, masters: IslandMasters): Promise<void> {
+async function printStatus(
+  cluster: LocalCluster,
+  masters: IslandMasters,
+  config: ClusterConfig,
+): Promise<void> {
   const rows = await readCatalogs(masters);
   console.log("\nCluster status:");
-  for (const island of cluster.islands) {
+  for (const island of cluster.islands.filter((i) =>
+    config.islands.some((c) => c.island === i.island),
+  )) {
     console.log(
       `  island ${island.island}${island.island === cluster.config.globalIsland ? " (global: shard 0)" : ""}`,
     );
@@ -135,9 +149,9 @@ async function printStatus(cluster: LocalCluster, masters: IslandMasters): Promi
   }
 }
 
-async function failoverLive(local: LocalCluster): Promise<void> {
+async function failoverLive(local: LocalCluster, config: ClusterConfig): Promise<void> {
   const island = 1;
-  const client = new Cluster(local.config);
+  const client = new Cluster(config);
   try {
     await client.rediscover();
     const microshard = client.map.microshardsOn(island).find((m) => m !== 0) ?? 0;
@@ -201,8 +215,12 @@ async function failoverLive(local: LocalCluster): Promise<void> {
   }
 }
 
-async function moveLive(local: LocalCluster, masters: IslandMasters): Promise<void> {
-  const client = new Cluster(local.config);
+async function moveLive(
+  local: LocalCluster,
+  masters: IslandMasters,
+  config: ClusterConfig,
+): Promise<void> {
+  const client = new Cluster(config);
   try {
     await client.rediscover();
     const microshard = 1;
@@ -234,7 +252,7 @@ async function moveLive(local: LocalCluster, masters: IslandMasters): Promise<vo
       }
     })();
     const mover = new Mover({
-      config: local.config,
+      config,
       masters,
       options: { verify: true },
       onProgress: (p) => {
@@ -267,6 +285,93 @@ async function moveLive(local: LocalCluster, masters: IslandMasters): Promise<vo
     figure("demo_move_rows_lost", lost, "count");
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * The whole story's last act: island 3 joins (catalog installed, added to the app's config at run
+ * time), the planner spreads the microshards onto it, and the moves run one by one while the app keeps
+ * writing to every microshard. Then: moves done, each move's write block, app errors, rows lost.
+ */
+async function addIslandAndRebalance(
+  local: LocalCluster,
+  twoIslands: ClusterConfig,
+): Promise<void> {
+  const threeIslands = local.config;
+  const masters = new IslandMasters(threeIslands);
+  const client = new Cluster(twoIslands);
+  try {
+    console.log("\nIsland 3 joins the cluster; the shard manager rebalances while the app writes:");
+    await installCatalog(masters);
+    await client.rediscover();
+    const microshards = client.map.microshards().filter((m) => m !== 0);
+    const acknowledged = new Map<number, string[]>();
+    let errors = 0;
+    let stop = false;
+    const writer = (async () => {
+      for (let n = 1; !stop; n++) {
+        const microshard = microshards[n % microshards.length] as number;
+        const schema = microshardSchema(microshard);
+        const email = `rebalance-${n}@acme.test`;
+        try {
+          await client.shard(microshard).query(
+            `INSERT INTO ${schema}.users (workspace_id, email, name) VALUES (0, $1, 'Rebalance')
+               ON CONFLICT (email) DO NOTHING`,
+            [email],
+            { write: true, idempotent: true },
+          );
+          acknowledged.set(microshard, [...(acknowledged.get(microshard) ?? []), email]);
+        } catch (error) {
+          errors++;
+          console.log(`  [app] write ${n} failed: ${(error as Error).message}`);
+        }
+      }
+    })();
+    await client.updateConfig(threeIslands);
+    const plan = await planFromCluster(threeIslands, masters, { threshold: 0.2 });
+    console.log(
+      `  plan: ${plan.moves.length} moves, imbalance ${plan.before.imbalance?.toFixed(2)} → ${plan.after.imbalance?.toFixed(2)}`,
+    );
+    const mover = new Mover({ config: threeIslands, masters });
+    const blocks: number[] = [];
+    let outcome: Awaited<ReturnType<typeof runRebalance>>;
+    try {
+      outcome = await runRebalance(mover, plan, {
+        onDone: (job) => {
+          blocks.push(job.writeBlockMs ?? 0);
+          console.log(
+            `  [${blocks.length}/${plan.moves.length}] microshard ${job.microshard}: island ${job.sourceIsland} → ${job.targetIsland}, write block ${Math.round(job.writeBlockMs ?? 0)} ms`,
+          );
+        },
+      });
+      await sleep(300);
+    } finally {
+      stop = true;
+      await writer;
+    }
+    await client.rediscover();
+    let lost = 0;
+    for (const [microshard, emails] of acknowledged) {
+      const rows = await client
+        .shard(microshard)
+        .query<{ email: string }>(`SELECT email FROM ${microshardSchema(microshard)}.users`, [], {
+          role: "master",
+        });
+      const stored = new Set(rows.map((r) => r.email));
+      lost += emails.filter((e) => !stored.has(e)).length;
+    }
+    const writes = [...acknowledged.values()].reduce((n, e) => n + e.length, 0);
+    console.log(
+      `  ${outcome.completed.length} moves done (${outcome.failed.length} failed); ${writes} writes acknowledged, ` +
+        `${errors} app errors, ${lost} rows lost; island 3 now holds ${client.map.microshardsOn(3).length} microshards`,
+    );
+    figure("demo_moves", outcome.completed.length, "count");
+    figure("demo_app_errors", errors, "count");
+    figure("demo_rows_lost", lost, "count");
+    figure("demo_write_block_max_ms", Math.round(Math.max(0, ...blocks)), "ms");
+  } finally {
+    await client.end();
+    await masters.end();
   }
 }
 
