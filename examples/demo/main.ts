@@ -327,20 +327,22 @@ async function addIslandAndRebalance(
         }
       }
     })();
-    await client.updateConfig(threeIslands);
-    const plan = await planFromCluster(threeIslands, masters, { threshold: 0.2 });
-    console.log(
-      `  plan: ${plan.moves.length} moves, imbalance ${plan.before.imbalance?.toFixed(2)} → ${plan.after.imbalance?.toFixed(2)}`,
-    );
-    const mover = new Mover({ config: threeIslands, masters });
     const blocks: number[] = [];
     let outcome: Awaited<ReturnType<typeof runRebalance>>;
+    let planned = 0;
     try {
+      await client.updateConfig(threeIslands);
+      const plan = await planFromCluster(threeIslands, masters, { threshold: 0.2 });
+      planned = plan.moves.length;
+      console.log(
+        `  plan: ${plan.moves.length} moves, imbalance ${plan.before.imbalance?.toFixed(2)} → ${plan.after.imbalance?.toFixed(2)}`,
+      );
+      const mover = new Mover({ config: threeIslands, masters });
       outcome = await runRebalance(mover, plan, {
         onDone: (job) => {
           blocks.push(job.writeBlockMs ?? 0);
           console.log(
-            `  [${blocks.length}/${plan.moves.length}] microshard ${job.microshard}: island ${job.sourceIsland} → ${job.targetIsland}, write block ${Math.round(job.writeBlockMs ?? 0)} ms`,
+            `  [${blocks.length}/${planned}] microshard ${job.microshard}: island ${job.sourceIsland} → ${job.targetIsland}, write block ${Math.round(job.writeBlockMs ?? 0)} ms`,
           );
         },
       });

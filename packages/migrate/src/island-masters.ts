@@ -29,7 +29,9 @@ export class IslandMasters {
     if (!pool) {
       pool = this.#findMaster(island);
       // A failed lookup is not cached: the next call probes again.
-      pool.catch(() => this.#pools.delete(island));
+      pool.catch(() => {
+        if (this.#pools.get(island) === pool) this.#pools.delete(island);
+      });
       this.#pools.set(island, pool);
     }
     return pool;

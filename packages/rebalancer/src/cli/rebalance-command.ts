@@ -71,6 +71,9 @@ export function addRebalanceCommands(program: Command, io: CliIo): void {
         [
           `${outcome.completed.length} move(s) done, ${outcome.failed.length} failed`,
           ...outcome.failed.map((f) => `  microshard ${f.move.microshard}: ${f.error}`),
+          ...outcome.cleanupPending.map(
+            (c) => `  job ${c.jobId}: done, cleanup pending (${c.error})`,
+          ),
         ].join("\n"),
       );
     }),

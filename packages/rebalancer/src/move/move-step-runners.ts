@@ -172,12 +172,34 @@ async function subscriptionErrors(ctx: MoveContext): Promise<number> {
   return Number(rows[0]?.errors ?? 0);
 }
 
+/**
+ * The subscription's error counters also count a lost connection to the source, and never go down. So
+ * a move aborts only when errors keep coming for longer than the step retry deadline (DDL that broke
+ * the apply, a dropped table); a source restart adds a few and then replication goes on.
+ */
 function failOnReplicationErrors(ctx: MoveContext, errors: number, step: MoveStep): void {
-  if (errors > 0) {
+  const seen = ctx.state.replicationErrors as
+    | { count: number; since: number | null; last: number }
+    | undefined;
+  const now = Date.now();
+  if (!seen || errors < seen.count) {
+    ctx.state.replicationErrors = { count: errors, since: null, last: now };
+    return;
+  }
+  if (errors === seen.count) {
+    // Quiet for a while: whatever went wrong has passed.
+    if (seen.since !== null && now - seen.last > 10_000)
+      ctx.state.replicationErrors = { ...seen, since: null };
+    return;
+  }
+  const since = seen.since ?? now;
+  ctx.state.replicationErrors = { count: errors, since, last: now };
+  if (now - since > ctx.options.stepRetryDeadlineMs) {
     throw new MoveAbortedError(
       ctx.job.id,
       step,
-      `the subscription on island ${ctx.target} reported ${errors} error(s) (DDL or a dropped table during the move?); see that server's log`,
+      `the subscription on island ${ctx.target} kept reporting errors for ${Math.round((now - since) / 1000)} s ` +
+        "(DDL or a dropped table during the move?); see that server's log",
     );
   }
 }
@@ -482,7 +504,12 @@ async function waitForTargetReplicas(ctx: MoveContext): Promise<void> {
       database: node.database,
       ...(node.password ? { password: node.password.reveal() } : {}),
       connectionTimeoutMillis: 2_000,
+      // A replica that goes silent must not hang the activation, and one that drops the connection
+      // must not crash the process (an unhandled client error would).
+      query_timeout: 5_000,
+      keepAlive: true,
     });
+    client.on("error", () => {});
     try {
       await client.connect();
     } catch {

@@ -98,6 +98,7 @@ export class Mover {
     if (!job) throw new Error(`no job ${jobId}`);
     if (job.state === "completed") return job;
     const held: pg.PoolClient[] = [];
+    let lockHeld = false;
     const { masters, config } = this.deps;
     try {
       const control = await (await masters.pool(config.globalIsland)).connect();
@@ -111,6 +112,7 @@ export class Mover {
         busy: () =>
           new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
       });
+      lockHeld = true;
       let step: MoveStep = isMoveStep(job.step) ? job.step : "precheck";
       // The source catalog decides which side of the switch the job is on, not the checkpoint: a
       // switch that committed just before a failure must roll forward, never restart (a restart's
@@ -160,7 +162,9 @@ export class Mover {
       );
       return (await store.get(jobId)) as JobRecord;
     } catch (error) {
-      if (error instanceof MoveRefusedError && job.state !== "running") {
+      // Only a refusal made while holding the move lock is this process's to record: a process that
+      // lost the race for the lock must not overwrite the state of the job another one is running.
+      if (error instanceof MoveRefusedError && lockHeld && job.state !== "running") {
         await store
           .setState(jobId, "failed", error.message, { error: error.toJSON() })
           .catch(() => {});

@@ -52,6 +52,8 @@ export async function planFromCluster(
 export interface RebalanceOutcome {
   readonly completed: readonly JobRecord[];
   readonly failed: readonly { readonly move: PlannedMove; readonly error: string }[];
+  /** Completed moves whose retired source copy could not be dropped yet (run `archipelago cleanup`). */
+  readonly cleanupPending: readonly { readonly jobId: number; readonly error: string }[];
 }
 
 /** Carries out a plan's moves in order. @throws MoveStalledError (and stops) when a move stalls. */
@@ -65,17 +67,25 @@ export async function runRebalance(
 ): Promise<RebalanceOutcome> {
   const completed: JobRecord[] = [];
   const failed: { move: PlannedMove; error: string }[] = [];
+  const cleanupPending: { jobId: number; error: string }[] = [];
   for (const [index, move] of plan.moves.entries()) {
     hooks.onMove?.(move, index);
+    let job: JobRecord;
     try {
-      const job = await mover.move(move.microshard, move.to);
-      await mover.cleanup(job.id);
-      completed.push(job);
-      hooks.onDone?.(job);
+      job = await mover.move(move.microshard, move.to);
     } catch (error) {
       if (error instanceof MoveStalledError) throw error;
       failed.push({ move, error: (error as Error).message });
+      continue;
+    }
+    completed.push(job);
+    hooks.onDone?.(job);
+    try {
+      await mover.cleanup(job.id);
+    } catch (error) {
+      // The move is done; only its retired source copy is left for `archipelago cleanup`.
+      cleanupPending.push({ jobId: job.id, error: (error as Error).message });
     }
   }
-  return { completed, failed };
+  return { completed, failed, cleanupPending };
 }
