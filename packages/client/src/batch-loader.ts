@@ -122,18 +122,9 @@ export class BatchLoader {
           const m = (requests[i] as LoadRequest).microshard;
           append(byMicroshard, m, i);
         }
+        // Each microshard alone: the same path, which cannot meet a shape mismatch again.
         await Promise.all(
-          [...byMicroshard.values()].map(async (one) => {
-            try {
-              const rows = await this.#runIslandStatement(requests, one);
-              for (const i of one) {
-                const r = requests[i] as LoadRequest;
-                results[i] = rows.get(r.microshard)?.get(String(r.value));
-              }
-            } catch (e) {
-              for (const i of one) results[i] = e as Error;
-            }
-          }),
+          [...byMicroshard.values()].map((one) => this.#loadIslandGroup(requests, one, results)),
         );
         return;
       }

@@ -11,3 +11,4 @@ export * from "./publish-cluster-map.js";
 export * from "./read-catalogs.js";
 export * from "./run-migrations.js";
 export * from "./session-lock.js";
+export * from "./transaction.js";

@@ -48,8 +48,11 @@ export interface ParsedId {
   readonly sequence: bigint;
 }
 
-/** The whole format in one test: environment 1..8, 4 digits, 14 digits that are not all zero. */
-const ID_PATTERN = /^[1-8]\d{4}(?!0{14}$)\d{14}$/;
+/**
+ * The whole format in one regular expression: environment 1..8, 4 digits, 14 digits that are not all
+ * zero. The specification `isWellFormedId` implements (its tests check the two agree).
+ */
+export const ID_PATTERN = /^[1-8]\d{4}(?!0{14}$)\d{14}$/;
 
 /**
  * Splits an ID into its parts.

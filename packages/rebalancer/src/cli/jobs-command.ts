@@ -2,12 +2,11 @@
 import { microshardSchema } from "@archipelago/topology";
 import { type Command, InvalidArgumentError } from "commander";
 import { type JobRecord, type JobState, JobStore, type MoveObject } from "../jobs/job-store.js";
-import type { MoveOptions } from "../move/move-options.js";
 import { JobNotFoundError, UsageError } from "./cli-errors.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, type CliSession, withCluster } from "./cli-session.js";
 import { heldMoveLocks } from "./job-locks.js";
-import { runMoveJob } from "./move-command.js";
+import { moveOptionsFrom, runMoveJob } from "./move-command.js";
 import { formatDate, table } from "./text-format.js";
 
 const JOB_STATES: readonly JobState[] = ["new", "running", "stopped", "failed", "completed"];
@@ -99,14 +98,7 @@ export function addJobsCommand(program: Command, io: CliIo): void {
           if (job.type !== "move") {
             throw new UsageError(`job ${id} is a ${job.type} job; only move jobs can be resumed`);
           }
-          const moveOptions: Partial<MoveOptions> = {
-            ...(options.verify ? { verify: true } : {}),
-            ...(options.lockTimeout === undefined ? {} : { lockTimeoutMs: options.lockTimeout }),
-            ...(options.switchDeadline === undefined
-              ? {}
-              : { switchDeadlineMs: options.switchDeadline }),
-          };
-          await runMoveJob(session, job, moveOptions);
+          await runMoveJob(session, job, moveOptionsFrom(options));
         }),
     );
 }

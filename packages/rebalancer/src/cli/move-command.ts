@@ -60,13 +60,7 @@ export function addMoveCommand(program: Command, io: CliIo): void {
         if (microshard === 0) {
           throw new MoveRefusedError(0, "shard 0 (global tables) stays on the global island");
         }
-        const moveOptions: Partial<MoveOptions> = {
-          ...(options.verify ? { verify: true } : {}),
-          ...(options.lockTimeout === undefined ? {} : { lockTimeoutMs: options.lockTimeout }),
-          ...(options.switchDeadline === undefined
-            ? {}
-            : { switchDeadlineMs: options.switchDeadline }),
-        };
+        const moveOptions = moveOptionsFrom(options);
         const job = await new Mover({
           config: session.config,
           masters: session.masters,
@@ -75,6 +69,19 @@ export function addMoveCommand(program: Command, io: CliIo): void {
         await runMoveJob(session, job, moveOptions);
       }),
     );
+}
+
+/** The mover options set by `--verify`, `--lock-timeout` and `--switch-deadline`. */
+export function moveOptionsFrom(options: {
+  verify?: boolean;
+  lockTimeout?: number;
+  switchDeadline?: number;
+}): Partial<MoveOptions> {
+  return {
+    ...(options.verify ? { verify: true } : {}),
+    ...(options.lockTimeout === undefined ? {} : { lockTimeoutMs: options.lockTimeout }),
+    ...(options.switchDeadline === undefined ? {} : { switchDeadlineMs: options.switchDeadline }),
+  };
 }
 
 /** Runs (or resumes) a move job, reporting progress, then its outcome with the job record. */

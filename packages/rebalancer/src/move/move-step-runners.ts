@@ -3,7 +3,7 @@
  * inside it, it finishes the job instead of failing on what the first run already did. Runners read
  * the islands' catalogs to learn where the move really is; the checkpoint only says where to resume.
  */
-import { publishClusterMap } from "@archipelago/migrate";
+import { inTransaction, publishClusterMap } from "@archipelago/migrate";
 import pg from "pg";
 import { type MoveContext, onMaster, waitUntil, withDedicated } from "./move-context.js";
 import { MoveAbortedError, MoveRefusedError, MoveStateError } from "./move-errors.js";
@@ -123,9 +123,8 @@ async function createTargetSchema(ctx: MoveContext): Promise<void> {
   const sourceNode = await ctx.masters.masterNode(ctx.source);
   const ddl = await dumpSchemaDdl(sourceNode, ctx.schema);
   await ctx.store.recordObject(ctx.job.id, ctx.target, "schema", ctx.schema);
-  await withDedicated(ctx, ctx.target, async (client) => {
-    await client.query("BEGIN");
-    try {
+  await withDedicated(ctx, ctx.target, (client) =>
+    inTransaction(client, async () => {
       const { rows } = await client.query<{ state: string }>(
         "SELECT state FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
         [ctx.microshard],
@@ -144,12 +143,8 @@ async function createTargetSchema(ctx: MoveContext): Promise<void> {
       // A re-run after a crash finds its own half-made copy (the row is `receiving` and ours): redo it.
       await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(ctx.schema)} CASCADE`);
       await client.query(ddl);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    }
-  });
+    }),
+  );
   ctx.progress({
     step: "create-target-schema",
     detail: `created ${ctx.schema} on island ${ctx.target}`,

@@ -51,6 +51,18 @@ export interface MoverDeps {
   readonly beforeStep?: (step: MoveStep, job: JobRecord) => Promise<void>;
 }
 
+/**
+ * Takes the microshard's move lock. Waits a little: the lock of a mover that was just killed goes away
+ * when PostgreSQL notices its connection is gone; a live mover keeps it, and then this one refuses.
+ */
+function takeMoveLock(control: pg.ClientBase, microshard: number, jobId: number): Promise<void> {
+  return acquireSessionLock(control, microshardLock("move", microshard), {
+    shared: false,
+    timeoutMs: MOVE_LOCK_WAIT_MS,
+    busy: () => new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
+  });
+}
+
 export class Mover {
   readonly #options: MoveOptions;
 
@@ -103,15 +115,7 @@ export class Mover {
     try {
       const control = await (await masters.pool(config.globalIsland)).connect();
       held.push(control);
-      // Waits a little: the lock of a mover that was just killed goes away when PostgreSQL notices
-      // its connection is gone; a live mover keeps it, and then this one refuses.
-      const microshard = job.microshard as number;
-      await acquireSessionLock(control, microshardLock("move", microshard), {
-        shared: false,
-        timeoutMs: MOVE_LOCK_WAIT_MS,
-        busy: () =>
-          new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
-      });
+      await takeMoveLock(control, job.microshard as number, jobId);
       lockHeld = true;
       let step: MoveStep = isMoveStep(job.step) ? job.step : "precheck";
       // The source catalog decides which side of the switch the job is on, not the checkpoint: a
@@ -183,13 +187,7 @@ export class Mover {
     // The move lock keeps a cleanup from racing a process that is resuming the same job.
     const control = await (await this.deps.masters.pool(this.deps.config.globalIsland)).connect();
     try {
-      const microshard = job.microshard as number;
-      await acquireSessionLock(control, microshardLock("move", microshard), {
-        shared: false,
-        timeoutMs: MOVE_LOCK_WAIT_MS,
-        busy: () =>
-          new MoveRefusedError(microshard, `job ${jobId} is being run by another process`),
-      });
+      await takeMoveLock(control, job.microshard as number, jobId);
       const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
       if (job.state === "completed") return { dropped: await dropRetiredSource(ctx), pending: [] };
       if (await sourceRetired(ctx)) {

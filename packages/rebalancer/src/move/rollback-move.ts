@@ -4,6 +4,8 @@
  * this move's `receiving` row (or absent), so an active copy can never be dropped by mistake. Objects
  * on an island that cannot be reached stay in the log, undropped, for `cleanup` to finish later.
  */
+import { inTransaction } from "@archipelago/migrate";
+import type pg from "pg";
 import { type MoveContext, withDedicated } from "./move-context.js";
 import { dropPublication, dropSlot, dropSubscription } from "./replication-objects.js";
 import { quoteIdent } from "./schema-facts.js";
@@ -48,37 +50,17 @@ export async function rollbackMove(ctx: MoveContext): Promise<RollbackResult> {
 }
 
 async function dropTargetCopy(ctx: MoveContext): Promise<void> {
-  await withDedicated(ctx, ctx.target, async (client) => {
-    await client.query("BEGIN");
-    try {
-      const { rows } = await client.query<{ state: string }>(
-        "SELECT state FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
-        [ctx.microshard],
-      );
-      const state = rows[0]?.state;
+  await withDedicated(ctx, ctx.target, (client) =>
+    inTransaction(client, async () => {
+      const state = (await lockCatalogRow(client, ctx.microshard))?.state;
       if (state !== undefined && state !== "receiving" && state !== "garbage") {
         throw new Error(
           `island ${ctx.target} holds microshard ${ctx.microshard} as ${state}; not dropping it`,
         );
       }
-      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(ctx.schema)} CASCADE`);
-      if (state === "receiving") {
-        await client.query(
-          "UPDATE archipelago.microshards SET state = 'garbage' WHERE microshard = $1",
-          [ctx.microshard],
-        );
-      }
-      if (state !== undefined) {
-        await client.query("DELETE FROM archipelago.microshards WHERE microshard = $1", [
-          ctx.microshard,
-        ]);
-      }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    }
-  });
+      await dropCopy(client, ctx.microshard, ctx.schema, state);
+    }),
+  );
   await ctx.store.markDropped(ctx.job.id, ctx.target, "schema", ctx.schema);
 }
 
@@ -87,35 +69,46 @@ async function dropTargetCopy(ctx: MoveContext): Promise<void> {
  * goes `sent → garbage → absent` around the DROP, in one transaction.
  */
 export async function dropRetiredSource(ctx: MoveContext): Promise<boolean> {
-  const dropped = await withDedicated(ctx, ctx.source, async (client) => {
-    await client.query("BEGIN");
-    try {
-      const { rows } = await client.query<{ state: string; schema_name: string }>(
-        "SELECT state, schema_name FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
-        [ctx.microshard],
-      );
-      const row = rows[0];
-      if (!row || row.schema_name !== ctx.retired) {
-        await client.query("ROLLBACK");
-        return false;
-      }
-      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(ctx.retired)} CASCADE`);
-      if (row.state === "sent") {
-        await client.query(
-          "UPDATE archipelago.microshards SET state = 'garbage' WHERE microshard = $1",
-          [ctx.microshard],
-        );
-      }
-      await client.query("DELETE FROM archipelago.microshards WHERE microshard = $1", [
-        ctx.microshard,
-      ]);
-      await client.query("COMMIT");
+  const dropped = await withDedicated(ctx, ctx.source, (client) =>
+    inTransaction(client, async () => {
+      const row = await lockCatalogRow(client, ctx.microshard);
+      if (!row || row.schema_name !== ctx.retired) return false;
+      await dropCopy(client, ctx.microshard, ctx.retired, row.state);
       return true;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    }
-  });
+    }),
+  );
   await ctx.store.markDropped(ctx.job.id, ctx.source, "schema", ctx.retired);
   return dropped;
+}
+
+async function lockCatalogRow(
+  client: pg.ClientBase,
+  microshard: number,
+): Promise<{ state: string; schema_name: string } | undefined> {
+  const { rows } = await client.query<{ state: string; schema_name: string }>(
+    "SELECT state, schema_name FROM archipelago.microshards WHERE microshard = $1 FOR UPDATE",
+    [microshard],
+  );
+  return rows[0];
+}
+
+/**
+ * Drops a copy's schema and takes its catalog row (if any) out through the state machine:
+ * `receiving`/`sent` → `garbage` → absent. Runs in the caller's transaction.
+ */
+async function dropCopy(
+  client: pg.ClientBase,
+  microshard: number,
+  schema: string,
+  state: string | undefined,
+): Promise<void> {
+  await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  if (state === undefined) return;
+  if (state !== "garbage") {
+    await client.query(
+      "UPDATE archipelago.microshards SET state = 'garbage' WHERE microshard = $1",
+      [microshard],
+    );
+  }
+  await client.query("DELETE FROM archipelago.microshards WHERE microshard = $1", [microshard]);
 }
