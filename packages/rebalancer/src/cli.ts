@@ -4,7 +4,11 @@
  *   archipelago status                                  islands, nodes and roles, microshards, imbalance
  *   archipelago allocate -n 4 -d migrations             new microshards on the least-loaded islands
  *   archipelago move 42 --to 2 [--verify]               move a microshard online
- *   archipelago jobs list | show <id> | resume <id>     the persistent jobs
+ *   archipelago plan | rebalance                        dry-run plan; a rebalance job run with progress
+ *   archipelago drain <island> | undrain <island>       empty an island (and keep it empty) or lift that
+ *   archipelago jobs list | show | stop | resume | delete   the persistent jobs
+ *   archipelago manager [--mode automatic]              the shard manager role (leader election)
+ *   archipelago start | stop --reason …                 the global switch every manager obeys
  *   archipelago cleanup [<job-id>] [--older-than ms]    drop retired copies and failed moves' leftovers
  *
  * The cluster config comes from a JSON file (`--config` or ARCHIPELAGO_CONFIG), never from argv, so no
@@ -17,8 +21,10 @@ import { Command, CommanderError } from "commander";
 import { addAllocateCommand } from "./cli/allocate-command.js";
 import { addCleanupCommand } from "./cli/cleanup-command.js";
 import { CliIo } from "./cli/cli-session.js";
+import { addDrainCommands } from "./cli/drain-command.js";
 import { EXIT_OK, EXIT_USAGE } from "./cli/exit-codes.js";
 import { addJobsCommand } from "./cli/jobs-command.js";
+import { addManagerCommands } from "./cli/manager-command.js";
 import { addMoveCommand } from "./cli/move-command.js";
 import { addRebalanceCommands } from "./cli/rebalance-command.js";
 import { addStatusCommand } from "./cli/status-command.js";
@@ -35,7 +41,8 @@ Exit codes:
        running the command again is safe
   2    usage or config error (bad arguments, no or invalid config, unknown
        job); nothing was done
-  3    refused by a pre-check (move, cleanup, allocation); nothing changed
+  3    refused by a pre-check (move, cleanup, allocation) or a conflicting
+       job; nothing changed
   4    a move is stalled past its switch: the microshard is active nowhere
        until "archipelago jobs resume <id>" finishes it
   130  interrupted during a move; "archipelago jobs resume <id>" continues it`;
@@ -48,7 +55,7 @@ export async function main(
   const json = argv.includes("--json");
   const program = new Command("archipelago")
     .description(
-      "Archipelago shard manager: cluster status, allocation, online microshard moves, jobs",
+      "Archipelago shard manager: status, allocation, online moves, rebalance and drain, jobs, the manager role",
     )
     .version(packageVersion(), "-V, --version")
     .option("-c, --config <file>", "cluster config JSON file (default: $ARCHIPELAGO_CONFIG)")
@@ -66,7 +73,9 @@ export async function main(
   addAllocateCommand(program, io);
   addMoveCommand(program, io);
   addRebalanceCommands(program, io);
+  addDrainCommands(program, io);
   addJobsCommand(program, io);
+  addManagerCommands(program, io);
   addCleanupCommand(program, io);
 
   try {

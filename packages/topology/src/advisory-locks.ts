@@ -22,6 +22,8 @@ export const ADVISORY_LOCKS = Object.freeze({
   clusterAllocation: 3,
   /** Held on the global island's master while a cluster map is built and published. */
   clusterMapPublish: 4,
+  /** Held on the global island's master by the leading shard manager, for as long as it leads. */
+  managerLeader: 5,
   /** Base of the per-microshard allocation locks (key = base + microshard number). */
   microshardAllocationBase: 10_000,
   /** Base of the per-microshard move locks (key = base + microshard number). */
@@ -34,7 +36,8 @@ export type ClusterLock =
   | "catalogInstall"
   | "migrations"
   | "clusterAllocation"
-  | "clusterMapPublish";
+  | "clusterMapPublish"
+  | "managerLeader";
 
 /** The key pair of a cluster-wide lock. */
 export function advisoryLock(lock: ClusterLock): AdvisoryLockKey {

@@ -11,15 +11,16 @@
  */
 import { microshardSchema } from "@archipelago/topology";
 import type { Command } from "commander";
+import { JobNotFoundError } from "../jobs/job-errors.js";
 import type { JobRecord, MoveObject } from "../jobs/job-store.js";
 import { MoveRefusedError } from "../move/move-errors.js";
 import { isMoveStep, retiredSchemaName, rollsForward } from "../move/move-steps.js";
 import { Mover } from "../move/mover.js";
-import { CleanupRefusedError, JobNotFoundError, UsageError } from "./cli-errors.js";
+import { CleanupRefusedError, UsageError } from "./cli-errors.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, type CliSession, errorBody, withCluster } from "./cli-session.js";
 import { EXIT_FAILED } from "./exit-codes.js";
-import { jobStore, listAllJobs } from "./jobs-command.js";
+import { jobStore } from "./jobs-command.js";
 
 interface CleanupOptions {
   readonly olderThan: number;
@@ -58,7 +59,7 @@ async function cleanup(
   options: CleanupOptions,
 ): Promise<void> {
   const store = await jobStore(session);
-  const jobs = await listAllJobs(store);
+  const jobs = await store.all();
   const now = Date.now();
   const mover = new Mover({ config: session.config, masters: session.masters });
   let selected: { job: JobRecord; verdict: CleanupVerdict }[];

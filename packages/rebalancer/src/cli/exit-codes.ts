@@ -7,15 +7,16 @@
  * | 1    | failed: a move aborted and was rolled back (the microshard stays on its source), an island |
  * |      | did not answer, a cleanup left objects pending; running the command again is safe          |
  * | 2    | usage or config error: bad arguments, no or invalid config, unknown job; nothing was done  |
- * | 3    | refused by a pre-check (move, cleanup or allocation); nothing was changed                  |
+ * | 3    | refused by a pre-check (move, cleanup, allocation) or a conflicting job; nothing changed   |
  * | 4    | a move is stalled past its switch: the microshard is active nowhere until it is resumed    |
  * |      | (`archipelago jobs resume <id>`); page someone                                             |
  * | 130  | interrupted (Ctrl-C) during a move; the job can be resumed                                 |
  */
 import { AllocationError, InvalidMigrationError } from "@archipelago/migrate";
 import { InvalidConfigError, InvalidMicroshardError } from "@archipelago/topology";
+import { JobConflictError, JobNotFoundError, JobRequestError } from "../jobs/job-errors.js";
 import { MoveRefusedError, MoveStalledError } from "../move/move-errors.js";
-import { CleanupRefusedError, JobNotFoundError, UsageError } from "./cli-errors.js";
+import { CleanupRefusedError, UsageError } from "./cli-errors.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -31,13 +32,15 @@ export function exitCodeFor(error: unknown): number {
     error instanceof InvalidConfigError ||
     error instanceof InvalidMicroshardError ||
     error instanceof InvalidMigrationError ||
-    error instanceof JobNotFoundError
+    error instanceof JobNotFoundError ||
+    error instanceof JobRequestError
   ) {
     return EXIT_USAGE;
   }
   if (
     error instanceof MoveRefusedError ||
     error instanceof CleanupRefusedError ||
+    error instanceof JobConflictError ||
     error instanceof AllocationError
   ) {
     return EXIT_REFUSED;

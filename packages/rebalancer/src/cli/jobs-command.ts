@@ -1,21 +1,26 @@
 /** `archipelago jobs list | show <id> | resume <id>`: the shard manager's persistent jobs. */
 import { microshardSchema } from "@archipelago/topology";
 import { type Command, InvalidArgumentError } from "commander";
-import { type JobRecord, type JobState, JobStore, type MoveObject } from "../jobs/job-store.js";
-import { JobNotFoundError, UsageError } from "./cli-errors.js";
+import { JobControl } from "../jobs/job-control.js";
+import { JobNotFoundError } from "../jobs/job-errors.js";
+import {
+  JOB_STATES,
+  type JobRecord,
+  type JobState,
+  JobStore,
+  type MoveObject,
+} from "../jobs/job-store.js";
+import { heldMoveLocks } from "../jobs/move-locks.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, type CliSession, withCluster } from "./cli-session.js";
-import { heldMoveLocks } from "./job-locks.js";
 import { moveOptionsFrom, runMoveJob } from "./move-command.js";
+import { runParentJob } from "./parent-job-run.js";
 import { formatDate, table } from "./text-format.js";
-
-const JOB_STATES: readonly JobState[] = ["new", "running", "stopped", "failed", "completed"];
-const PAGE = 1_000;
 
 export function addJobsCommand(program: Command, io: CliIo): void {
   const jobs = program
     .command("jobs")
-    .description("list, show and resume the shard manager's jobs (moves)");
+    .description("list, show, stop, resume and delete the shard manager's jobs");
 
   jobs
     .command("list")
@@ -26,8 +31,8 @@ export function addJobsCommand(program: Command, io: CliIo): void {
     .option("--limit <n>", "show the newest n jobs", integerAtLeast(1, "--limit"), 100)
     .action((options: { state?: JobState; limit: number }, command: Command) =>
       withCluster(io, command, async (session) => {
-        const all = await listAllJobs(await jobStore(session));
-        const held = await heldMoveLocks(session);
+        const all = await (await jobStore(session)).all();
+        const held = await heldMoveLocks(await session.masters.pool(session.config.globalIsland));
         const shown = all
           .filter((j) => options.state === undefined || j.state === options.state)
           .slice(-options.limit)
@@ -62,7 +67,7 @@ export function addJobsCommand(program: Command, io: CliIo): void {
         const job = await store.get(id);
         if (!job) throw new JobNotFoundError(id);
         const objects = await store.objects(id);
-        const held = await heldMoveLocks(session);
+        const held = await heldMoveLocks(await session.masters.pool(session.config.globalIsland));
         const shown = { ...job, interrupted: interrupted(job, held), objects };
         session.print({ job: shown }, () => formatJob(job, objects, shown.interrupted));
       }),
@@ -71,10 +76,12 @@ export function addJobsCommand(program: Command, io: CliIo): void {
   jobs
     .command("resume")
     .description(
-      "run a move job again from its last checkpoint: an interrupted or stalled move finishes; a " +
-        "move that failed before its switch (rolled back) starts over",
+      "resume a job: a stopped or failed job runs again from its last checkpoint (an interrupted or " +
+        "stalled move finishes; a move that failed before its switch starts over); a move or a " +
+        "rebalance/drain is run here with progress, other jobs by a running manager",
     )
     .argument("<id>", "job id", integerAtLeast(1, "the job id"))
+    .option("--reason <text>", "why (kept in the job's history)", "resumed by an operator")
     .option("--verify", "compare every table's rows under the write lock before switching")
     .option(
       "--lock-timeout <ms>",
@@ -89,32 +96,75 @@ export function addJobsCommand(program: Command, io: CliIo): void {
     .action(
       (
         id: number,
-        options: { verify?: boolean; lockTimeout?: number; switchDeadline?: number },
+        options: {
+          reason: string;
+          verify?: boolean;
+          lockTimeout?: number;
+          switchDeadline?: number;
+        },
         command: Command,
       ) =>
         withCluster(io, command, async (session) => {
-          const job = await (await jobStore(session)).get(id);
-          if (!job) throw new JobNotFoundError(id);
-          if (job.type !== "move") {
-            throw new UsageError(`job ${id} is a ${job.type} job; only move jobs can be resumed`);
+          const control = new JobControl({ config: session.config, masters: session.masters });
+          const job = await control.resume(id, options.reason);
+          if (job.state === "completed") {
+            session.print({ job }, () => `job ${id} is already completed`);
+          } else if (job.state === "stopped") {
+            session.print(
+              { job },
+              () => `job ${id} waits for the global switch (archipelago start --reason …)`,
+            );
+          } else if (job.type === "move") {
+            await runMoveJob(session, job, moveOptionsFrom(options));
+          } else if (job.type === "rebalance" || job.type === "drain") {
+            await runParentJob(session, { job }, {});
+          } else {
+            session.print(
+              { job },
+              () => `job ${id} (${job.type}) is ${job.state}; a running manager runs it`,
+            );
           }
-          await runMoveJob(session, job, moveOptionsFrom(options));
         }),
+    );
+
+  jobs
+    .command("stop")
+    .description(
+      "stop a job (a rebalance or drain with its moves): a move stops before its next step, or " +
+        "finishes if its switch has begun; it stays stopped until resumed, across a global stop/start",
+    )
+    .argument("<id>", "job id", integerAtLeast(1, "the job id"))
+    .option("--reason <text>", "why (kept in the job's history)", "stopped by an operator")
+    .action((id: number, options: { reason: string }, command: Command) =>
+      withCluster(io, command, async (session) => {
+        const control = new JobControl({ config: session.config, masters: session.masters });
+        const job = await control.stop(id, options.reason);
+        session.print({ job }, () =>
+          job.state === "stopped"
+            ? `job ${id} stopped${job.type === "move" ? " (its mover stops before its next step)" : ""}`
+            : `job ${id} is ${job.state}; nothing to stop`,
+        );
+      }),
+    );
+
+  jobs
+    .command("delete")
+    .description(
+      "delete a job that is not running (with a rebalance's or drain's moves); a move's leftovers " +
+        "must be cleaned up first",
+    )
+    .argument("<id>", "job id", integerAtLeast(1, "the job id"))
+    .action((id: number, _options: unknown, command: Command) =>
+      withCluster(io, command, async (session) => {
+        const control = new JobControl({ config: session.config, masters: session.masters });
+        await control.delete(id);
+        session.print({ deleted: id }, () => `job ${id} deleted`);
+      }),
     );
 }
 
 export async function jobStore(session: CliSession): Promise<JobStore> {
   return new JobStore(await session.masters.pool(session.config.globalIsland));
-}
-
-/** Every job, oldest first (the store pages by id). */
-export async function listAllJobs(store: JobStore): Promise<JobRecord[]> {
-  const all: JobRecord[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await store.list({ limit: PAGE, offset });
-    all.push(...page);
-    if (page.length < PAGE) return all;
-  }
 }
 
 function summary(job: JobRecord) {

@@ -1,16 +1,17 @@
 /**
  * `archipelago plan`: the dry-run plan (always available, changes nothing).
- * `archipelago rebalance`: prints the same plan, then carries it out move by move.
+ * `archipelago rebalance`: creates a rebalance job (planned at once, and the plan printed), then waits
+ * for it with progress while this process takes part as a manager.
  */
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { Mover } from "../move/mover.js";
-import type { RebalancePlan } from "../plan/plan-rebalance.js";
-import { planFromCluster, runRebalance } from "../plan/rebalance.js";
+import { JobControl } from "../jobs/job-control.js";
+import { effectiveConfig } from "../jobs/parent-jobs.js";
+import { planFromCluster } from "../plan/rebalance.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, withCluster } from "./cli-session.js";
-import { EXIT_FAILED } from "./exit-codes.js";
-import { formatBytes, formatRatio, table } from "./text-format.js";
+import { type LimitOptions, limitsFrom, runParentJob, withLimitOptions } from "./parent-job-run.js";
+import { formatPlan } from "./plan-format.js";
 
 interface PlanCommandOptions {
   threshold: number;
@@ -40,42 +41,25 @@ export function addRebalanceCommands(program: Command, io: CliIo): void {
     program.command("plan").description("print the moves a rebalance would make (dry run)"),
   ).action((options: PlanCommandOptions, command: Command) =>
     withCluster(io, command, async (session) => {
-      const plan = await planFromCluster(session.config, session.masters, planOptions(options));
+      const config = await effectiveConfig(session.config, session.masters);
+      const plan = await planFromCluster(config, session.masters, planOptions(options));
       session.print(plan, () => formatPlan(plan));
     }),
   );
 
-  withPlanOptions(
-    program
-      .command("rebalance")
-      .description("plan, print the plan, then move microshards one by one"),
-  ).action((options: PlanCommandOptions, command: Command) =>
+  withLimitOptions(
+    withPlanOptions(
+      program
+        .command("rebalance")
+        .description(
+          "create a rebalance job: print its plan, then run its moves (within the limits) with progress",
+        ),
+    ),
+  ).action((options: PlanCommandOptions & LimitOptions, command: Command) =>
     withCluster(io, command, async (session) => {
-      const plan = await planFromCluster(session.config, session.masters, planOptions(options));
-      if (!session.json) io.err(formatPlan(plan));
-      const mover = new Mover({ config: session.config, masters: session.masters });
-      const outcome = await runRebalance(mover, plan, {
-        onMove: (move, i) => {
-          if (!session.json)
-            io.err(
-              `move ${i + 1}/${plan.moves.length}: microshard ${move.microshard} ${move.from} → ${move.to}`,
-            );
-        },
-        onDone: (job) => {
-          if (!session.json)
-            io.err(`  done (job ${job.id}, write block ${Math.round(job.writeBlockMs ?? 0)} ms)`);
-        },
-      });
-      if (outcome.failed.length > 0) io.exitCode ||= EXIT_FAILED;
-      session.print({ plan, ...outcome }, () =>
-        [
-          `${outcome.completed.length} move(s) done, ${outcome.failed.length} failed`,
-          ...outcome.failed.map((f) => `  microshard ${f.move.microshard}: ${f.error}`),
-          ...outcome.cleanupPending.map(
-            (c) => `  job ${c.jobId}: done, cleanup pending (${c.error})`,
-          ),
-        ].join("\n"),
-      );
+      const control = new JobControl({ config: session.config, masters: session.masters });
+      const created = await control.createRebalance(planOptions(options));
+      await runParentJob(session, created, limitsFrom(options));
     }),
   );
 }
@@ -85,27 +69,4 @@ function planOptions(options: PlanCommandOptions) {
     threshold: options.threshold,
     ...(options.maxMoves === undefined ? {} : { maxMoves: options.maxMoves }),
   };
-}
-
-export function formatPlan(plan: RebalancePlan): string {
-  const lines = [
-    `imbalance ${formatRatio(plan.before.imbalance)} → ${formatRatio(plan.after.imbalance)}; ` +
-      `${plan.moves.length} move(s), ${formatBytes(plan.moves.reduce((n, m) => n + m.bytes, 0))}` +
-      (plan.reachable ? "" : " (balance not fully reachable)"),
-  ];
-  if (plan.moves.length > 0) {
-    lines.push(
-      table(
-        ["MICROSHARD", "FROM", "TO", "SIZE"],
-        plan.moves.map((m) => [
-          String(m.microshard),
-          String(m.from),
-          String(m.to),
-          formatBytes(m.bytes),
-        ]),
-      ),
-    );
-  }
-  lines.push(...plan.explanations.map((e) => `note: ${e}`));
-  return lines.join("\n");
 }

@@ -6,10 +6,35 @@
  * redo (every step is idempotent). Every object a move creates is recorded in `move_objects` before it
  * is created, so whatever a crash leaves can be found and dropped.
  */
+import { inTransaction } from "@archipelago/migrate";
 import type pg from "pg";
+import {
+  initialStatus,
+  type JobCommand,
+  type JobStatus,
+  jobTransition,
+  type StoppedBy,
+} from "./job-transitions.js";
 
-export type JobState = "new" | "running" | "stopped" | "failed" | "completed";
-export type JobType = "move" | "rebalance" | "drain" | "allocate" | "cleanup";
+export const JOB_STATES = ["new", "running", "stopped", "failed", "completed"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const JOB_TYPES = ["move", "rebalance", "drain", "allocate", "cleanup"] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+/** States a job can still leave on its own or by a command. */
+export const LIVE_JOB_STATES: readonly JobState[] = ["new", "running", "stopped"];
+export type GlobalState = "running" | "stopped";
+
+export interface ManagerState {
+  readonly state: GlobalState;
+  readonly reason: string | null;
+  readonly updatedAt: Date;
+  /** The manager that last took the lead (informational: leadership is an advisory lock). */
+  readonly leader: string | null;
+  readonly leaderSince: Date | null;
+  readonly heartbeatAt: Date | null;
+  /** The leader's last measurement of the cluster (sizes, imbalance), as it stored it. */
+  readonly measurement: Record<string, unknown> | null;
+}
 export type MoveObjectKind = "schema" | "publication" | "slot" | "subscription";
 
 export interface HistoryEntry {
@@ -21,8 +46,13 @@ export interface HistoryEntry {
 export interface JobRecord {
   readonly id: number;
   readonly type: JobType;
+  readonly parentId: number | null;
   readonly state: JobState;
   readonly stateReason: string | null;
+  /** Who stopped a `stopped` job: an operator, or the global switch (see job-transitions.ts). */
+  readonly stoppedBy: StoppedBy | null;
+  /** What the job was asked for: a rebalance's threshold, the island a drain empties, a count. */
+  readonly params: Record<string, unknown>;
   readonly microshard: number | null;
   readonly sourceIsland: number | null;
   readonly targetIsland: number | null;
@@ -42,14 +72,28 @@ export interface MoveObject {
   readonly droppedAt: Date | null;
 }
 
+export interface NewJob {
+  readonly type: JobType;
+  readonly parentId?: number;
+  readonly params?: Record<string, unknown>;
+  readonly microshard?: number;
+  readonly sourceIsland?: number;
+  readonly targetIsland?: number;
+  readonly checkpoint?: Record<string, unknown>;
+}
+
 /** History entries kept per job (oldest dropped first). */
 export const HISTORY_LIMIT = 100;
+const PAGE = 1_000;
 
 interface JobRow {
   id: string;
   type: JobType;
+  parent_id: string | null;
   state: JobState;
   state_reason: string | null;
+  stopped_by: StoppedBy | null;
+  params: Record<string, unknown>;
   microshard: number | null;
   source_island: number | null;
   target_island: number | null;
@@ -66,8 +110,11 @@ function toJob(row: JobRow): JobRecord {
   return {
     id: Number(row.id),
     type: row.type,
+    parentId: row.parent_id === null ? null : Number(row.parent_id),
     state: row.state,
     stateReason: row.state_reason,
+    stoppedBy: row.stopped_by,
+    params: row.params,
     microshard: row.microshard,
     sourceIsland: row.source_island,
     targetIsland: row.target_island,
@@ -92,26 +139,50 @@ const APPEND_HISTORY = `
 export class JobStore {
   constructor(private readonly control: pg.Pool) {}
 
+  /**
+   * Creates a job. A job created while the global switch is off is created stopped by it, and starts
+   * with the switch: the switch's row is read under a share lock, so a concurrent global stop either
+   * sees this job or is seen by it.
+   */
+  async create(input: NewJob): Promise<JobRecord> {
+    return this.#transaction(async (client) => {
+      const global = await readManagerState(client, "FOR SHARE");
+      const status = initialStatus(global.state === "running");
+      const { rows } = await client.query<JobRow>(
+        `INSERT INTO archipelago.jobs (type, parent_id, state, stopped_by, state_reason, params,
+                                       microshard, source_island, target_island, checkpoint, history)
+         VALUES ($2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb,
+                 jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', 'created', 'detail', $1::text)))
+         RETURNING *`,
+        [
+          `${input.type} job created${status.state === "stopped" ? " (waits: the manager is stopped)" : ""}`,
+          input.type,
+          input.parentId ?? null,
+          status.state,
+          status.stoppedBy,
+          status.state === "stopped"
+            ? `the manager is stopped: ${global.reason ?? "no reason given"}`
+            : null,
+          JSON.stringify(input.params ?? {}),
+          input.microshard ?? null,
+          input.sourceIsland ?? null,
+          input.targetIsland ?? null,
+          JSON.stringify(input.checkpoint ?? {}),
+        ],
+      );
+      return toJob(rows[0] as JobRow);
+    });
+  }
+
   async createMove(input: {
     microshard: number;
     sourceIsland: number;
     targetIsland: number;
+    parentId?: number;
     checkpoint?: Record<string, unknown>;
   }): Promise<JobRecord> {
-    const { rows } = await this.control.query<JobRow>(
-      `INSERT INTO archipelago.jobs (type, microshard, source_island, target_island, checkpoint, history)
-       VALUES ('move', $1, $2, $3, $4::jsonb,
-               jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
-                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', 'created', 'detail', 'move job created')))
-       RETURNING *`,
-      [
-        input.microshard,
-        input.sourceIsland,
-        input.targetIsland,
-        JSON.stringify(input.checkpoint ?? {}),
-      ],
-    );
-    return toJob(rows[0] as JobRow);
+    return this.create({ type: "move", ...input });
   }
 
   async get(id: number): Promise<JobRecord | undefined> {
@@ -128,6 +199,155 @@ export class JobStore {
       [options.limit ?? 1000, options.offset ?? 0],
     );
     return rows.map(toJob);
+  }
+
+  /** Every job, oldest first (read page by page). */
+  async all(): Promise<JobRecord[]> {
+    const all: JobRecord[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.list({ limit: PAGE, offset });
+      all.push(...page);
+      if (page.length < PAGE) return all;
+    }
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.control.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM archipelago.jobs",
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Jobs that are new, running or stopped, oldest first. */
+  async live(): Promise<JobRecord[]> {
+    const { rows } = await this.control.query<JobRow>(
+      "SELECT * FROM archipelago.jobs WHERE state = ANY($1::text[]) ORDER BY id",
+      [LIVE_JOB_STATES],
+    );
+    return rows.map(toJob);
+  }
+
+  async children(parentId: number): Promise<JobRecord[]> {
+    const { rows } = await this.control.query<JobRow>(
+      "SELECT * FROM archipelago.jobs WHERE parent_id = $1 ORDER BY id",
+      [parentId],
+    );
+    return rows.map(toJob);
+  }
+
+  /**
+   * Marks a job running for the process about to run it. Refused (undefined) unless the job is new,
+   * running (interrupted) or failed: a stopped job must be resumed first, a completed one is done.
+   */
+  async claim(id: number, detail: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.control.query<JobRow>(
+      `UPDATE archipelago.jobs SET state = 'running', state_reason = $3, stopped_by = NULL,
+              error = NULL, updated_at = now(), history = ${APPEND_HISTORY}
+       WHERE id = $1 AND state IN ('new', 'running', 'failed')
+       RETURNING *`,
+      [id, "running", detail],
+    );
+    return rows[0] ? toJob(rows[0]) : undefined;
+  }
+
+  /**
+   * Applies an operator's `stop` or `resume` to one job (see job-transitions.ts). Returns the job
+   * afterwards and whether the command changed it; undefined when there is no such job.
+   */
+  async command(
+    id: number,
+    command: Extract<JobCommand, "stop" | "resume">,
+    reason: string,
+  ): Promise<{ job: JobRecord; changed: boolean } | undefined> {
+    return this.#transaction(async (client) => {
+      const global = await readManagerState(client, "FOR SHARE");
+      const { rows } = await client.query<JobRow>(
+        "SELECT * FROM archipelago.jobs WHERE id = $1 FOR UPDATE",
+        [id],
+      );
+      if (!rows[0]) return undefined;
+      const job = toJob(rows[0]);
+      const next = jobTransition(job, command, global.state === "running");
+      if (next === null) return { job, changed: false };
+      return { job: await applyStatus(client, job.id, next, command, reason), changed: true };
+    });
+  }
+
+  async managerState(): Promise<ManagerState> {
+    return readManagerState(this.control, "");
+  }
+
+  /**
+   * Sets the global switch and applies it to every job in one transaction (see job-transitions.ts):
+   * stopping stops new and running jobs; starting restarts the jobs the switch stopped.
+   */
+  async setGlobalState(state: GlobalState, reason: string): Promise<ManagerState> {
+    return this.#transaction(async (client) => {
+      await client.query(
+        "UPDATE archipelago.manager_state SET state = $1, reason = $2, updated_at = now()",
+        [state, reason],
+      );
+      const command: JobCommand = state === "running" ? "global-start" : "global-stop";
+      const { rows } = await client.query<JobRow>(
+        "SELECT * FROM archipelago.jobs WHERE state = ANY($1::text[]) ORDER BY id FOR UPDATE",
+        [LIVE_JOB_STATES],
+      );
+      for (const job of rows.map(toJob)) {
+        const next = jobTransition(job, command, state === "running");
+        if (next !== null) await applyStatus(client, job.id, next, command, reason);
+      }
+      return readManagerState(client, "");
+    });
+  }
+
+  /** Records the leading manager and its heartbeat (for operators to see who leads). */
+  async recordLeader(leader: string, since: Date): Promise<void> {
+    await this.control.query(
+      "UPDATE archipelago.manager_state SET leader = $1, leader_since = $2, heartbeat_at = now()",
+      [leader, since],
+    );
+  }
+
+  async heartbeat(leader: string, measurement?: Record<string, unknown>): Promise<void> {
+    await this.control.query(
+      `UPDATE archipelago.manager_state SET heartbeat_at = now(),
+              measurement = coalesce($2::jsonb, measurement)
+       WHERE leader = $1`,
+      [leader, measurement === undefined ? null : JSON.stringify(measurement)],
+    );
+  }
+
+  /** Deletes a job that no process runs and that left nothing to clean up, with its finished children. */
+  async delete(id: number): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const ids = [id, ...(await this.#childIds(client, id))];
+      await client.query(
+        "DELETE FROM archipelago.move_objects WHERE job_id = ANY($1::bigint[]) AND dropped_at IS NOT NULL",
+        [ids],
+      );
+      const { rowCount } = await client.query(
+        "DELETE FROM archipelago.jobs WHERE id = ANY($1::bigint[])",
+        [ids.reverse()],
+      );
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  async #childIds(client: pg.ClientBase, id: number): Promise<number[]> {
+    const { rows } = await client.query<{ id: string }>(
+      "SELECT id::text FROM archipelago.jobs WHERE parent_id = $1",
+      [id],
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.control.connect();
+    try {
+      return await inTransaction(client, () => work(client));
+    } finally {
+      client.release();
+    }
   }
 
   /** Records the step about to run (and its checkpoint) before it runs. */
@@ -148,6 +368,7 @@ export class JobStore {
   ): Promise<void> {
     await this.control.query(
       `UPDATE archipelago.jobs SET state = $4, state_reason = $3, updated_at = now(),
+              stopped_by = CASE WHEN $4 = 'stopped' THEN stopped_by END,
               error = CASE WHEN $5::boolean THEN $6::jsonb ELSE error END,
               write_block_ms = coalesce($7, write_block_ms),
               history = ${APPEND_HISTORY}
@@ -210,4 +431,46 @@ export class JobStore {
       droppedAt: r.dropped_at,
     }));
   }
+}
+
+async function readManagerState(
+  client: pg.ClientBase | pg.Pool,
+  lock: "" | "FOR SHARE",
+): Promise<ManagerState> {
+  const { rows } = await client.query<{
+    state: GlobalState;
+    reason: string | null;
+    updated_at: Date;
+    leader: string | null;
+    leader_since: Date | null;
+    heartbeat_at: Date | null;
+    measurement: Record<string, unknown> | null;
+  }>(`SELECT * FROM archipelago.manager_state ${lock}`);
+  const row = rows[0];
+  if (!row) throw new Error("the control catalog has no manager_state row; reinstall the catalog");
+  return {
+    state: row.state,
+    reason: row.reason,
+    updatedAt: row.updated_at,
+    leader: row.leader,
+    leaderSince: row.leader_since,
+    heartbeatAt: row.heartbeat_at,
+    measurement: row.measurement,
+  };
+}
+
+async function applyStatus(
+  client: pg.ClientBase,
+  id: number,
+  next: JobStatus,
+  command: JobCommand,
+  reason: string,
+): Promise<JobRecord> {
+  const { rows } = await client.query<JobRow>(
+    `UPDATE archipelago.jobs SET state = $4, stopped_by = $5, state_reason = $3, updated_at = now(),
+            history = ${APPEND_HISTORY}
+     WHERE id = $1 RETURNING *`,
+    [id, command, reason, next.state, next.stoppedBy],
+  );
+  return toJob(rows[0] as JobRow);
 }

@@ -7,6 +7,7 @@ import type { IslandMasters } from "@archipelago/migrate";
 import { type ClusterConfig, microshardSchema } from "@archipelago/topology";
 import type pg from "pg";
 import type { JobRecord, JobStore } from "../jobs/job-store.js";
+import { MoveStoppedError } from "./move-errors.js";
 import type { MoveOptions } from "./move-options.js";
 import { type MoveStep, moveObjectName, retiredSchemaName } from "./move-steps.js";
 
@@ -37,12 +38,23 @@ export interface MoveContext {
   readonly progress: (event: Omit<MoveProgress, "jobId">) => void;
   /** Values carried between steps (and across restarts, through the job's checkpoint). */
   readonly state: Record<string, unknown>;
+  /** Stops long waits when aborted, but only while `armed` (before the switch). */
+  readonly stop: StopGate;
+}
+
+/** A stop request reaches a move only before its switch; after it, the move always rolls forward. */
+export interface StopGate {
+  readonly signal: AbortSignal | undefined;
+  armed: boolean;
+  /** The step the move is at (for the error). */
+  step: MoveStep;
 }
 
 export function moveContext(
   job: JobRecord,
   deps: Pick<MoveContext, "config" | "masters" | "store" | "options"> & {
     onProgress?: (event: MoveProgress) => void;
+    signal?: AbortSignal;
   },
 ): MoveContext {
   const microshard = job.microshard as number;
@@ -61,6 +73,7 @@ export function moveContext(
     options: deps.options,
     progress: (event) => deps.onProgress?.({ jobId: job.id, ...event }),
     state: { ...job.checkpoint },
+    stop: { signal: deps.signal, armed: false, step: "precheck" },
   };
 }
 
@@ -131,9 +144,18 @@ export async function waitUntil<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    throwIfStopped(ctx);
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw onTimeout();
     await sleep(ctx.options.pollMs);
+  }
+}
+
+/** Throws MoveStoppedError when the move was asked to stop and is still before its switch. */
+export function throwIfStopped(ctx: MoveContext): void {
+  const { signal, armed, step } = ctx.stop;
+  if (armed && signal?.aborted) {
+    throw new MoveStoppedError(ctx.job.id, step, String(signal.reason ?? "stop requested"));
   }
 }

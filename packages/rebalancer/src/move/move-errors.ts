@@ -69,3 +69,24 @@ export class MoveStateError extends ArchipelagoError {
     return { jobId: this.jobId, reason: this.reason };
   }
 }
+
+/**
+ * The move was stopped (by an operator, the global switch, or its manager shutting down) before its
+ * switch. Nothing is rolled back: its replication keeps the target copy current, and resuming the job
+ * goes on from its checkpoint. (A stopped move keeps its slot on the source, which retains WAL: resume
+ * it or clean it up.)
+ */
+export class MoveStoppedError extends ArchipelagoError {
+  readonly code = "MOVE_STOPPED";
+  override readonly name = "MoveStoppedError";
+  constructor(
+    readonly jobId: number,
+    readonly step: string,
+    readonly reason: string,
+  ) {
+    super(`Move job ${jobId} stopped before step ${step}: ${reason}`);
+  }
+  protected override details() {
+    return { jobId: this.jobId, step: this.step, reason: this.reason };
+  }
+}

@@ -27,16 +27,18 @@ import {
   type MoveProgress,
   moveContext,
   sleep,
+  throwIfStopped,
 } from "./move-context.js";
 import {
   MoveAbortedError,
   MoveRefusedError,
   MoveStalledError,
   MoveStateError,
+  MoveStoppedError,
 } from "./move-errors.js";
 import { DEFAULT_MOVE_OPTIONS, type MoveOptions } from "./move-options.js";
 import { STEP_RUNNERS, sourceRetired } from "./move-step-runners.js";
-import { isMoveStep, type MoveStep, nextStep, rollsForward } from "./move-steps.js";
+import { isMoveStep, MOVE_STEPS, type MoveStep, nextStep, rollsForward } from "./move-steps.js";
 import { dropRetiredSource, rollbackMove } from "./rollback-move.js";
 
 /** How long a mover waits for the microshard's move lock before concluding another process runs it. */
@@ -103,12 +105,18 @@ export class Mover {
     return this.run(job.id);
   }
 
-  /** Runs or resumes job `jobId` to completion. @throws MoveRefusedError, MoveAbortedError, MoveStalledError */
-  async run(jobId: number): Promise<JobRecord> {
+  /**
+   * Runs or resumes job `jobId` to completion. A stopped job is refused (resume it first); a stop
+   * request (the job set `stopped` in the store, or `signal` aborted) ends the run before the next
+   * step, or during a long wait, as long as the switch has not begun.
+   * @throws MoveRefusedError, MoveAbortedError, MoveStalledError, MoveStoppedError
+   */
+  async run(jobId: number, runOptions: { signal?: AbortSignal } = {}): Promise<JobRecord> {
     const store = await this.store();
     let job = await store.get(jobId);
     if (!job) throw new Error(`no job ${jobId}`);
     if (job.state === "completed") return job;
+    if (job.state === "stopped") throw stoppedError(job);
     const held: pg.PoolClient[] = [];
     let lockHeld = false;
     const { masters, config } = this.deps;
@@ -140,11 +148,25 @@ export class Mover {
           throw error;
         }
       }
-      await store.setState(jobId, "running", `running from step ${step}`, { error: null });
-      job = (await store.get(jobId)) as JobRecord;
-      const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
+      const claimed = await store.claim(jobId, `running from step ${step}`);
+      if (!claimed) {
+        const now = (await store.get(jobId)) as JobRecord;
+        if (now.state === "completed") return now;
+        throw stoppedError(now);
+      }
+      job = claimed;
+      const ctx = moveContext(job, {
+        ...this.deps,
+        store,
+        options: this.#options,
+        ...(runOptions.signal ? { signal: runOptions.signal } : {}),
+      });
       try {
         while (step !== "completed") {
+          // A stop is honoured only before the switch begins; from there on the move finishes.
+          ctx.stop.step = step;
+          ctx.stop.armed = MOVE_STEPS.indexOf(step) < MOVE_STEPS.indexOf("switch");
+          if (ctx.stop.armed) await throwIfStopRequested(ctx, store);
           await store.checkpoint(jobId, step, ctx.state);
           await this.deps.beforeStep?.(step, job);
           await this.#runStep(ctx, step);
@@ -236,6 +258,8 @@ export class Mover {
   }
 
   async #fail(ctx: MoveContext, step: MoveStep, error: unknown): Promise<never> {
+    // Stopped: nothing to undo; the job's state says who stopped it and it resumes from its checkpoint.
+    if (error instanceof MoveStoppedError) throw error;
     const reason = (error as Error).message;
     // Past the switch, or unable to tell whether the switch committed: roll forward later, never back.
     const pastSwitch =
@@ -274,4 +298,22 @@ export class Mover {
       .catch(() => {});
     throw aborted;
   }
+}
+
+function stoppedError(job: JobRecord): MoveStoppedError {
+  const by = job.stoppedBy === "global" ? "the global switch" : "an operator";
+  return new MoveStoppedError(
+    job.id,
+    job.step,
+    job.state === "stopped"
+      ? `stopped by ${by} (${job.stateReason ?? "no reason given"}); resume it first`
+      : `the job is ${job.state}`,
+  );
+}
+
+/** Before each step ahead of the switch: the job may have been stopped in the store, or by signal. */
+async function throwIfStopRequested(ctx: MoveContext, store: JobStore): Promise<void> {
+  throwIfStopped(ctx);
+  const now = await store.get(ctx.job.id);
+  if (now?.state === "stopped") throw stoppedError(now);
 }

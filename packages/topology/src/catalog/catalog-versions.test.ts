@@ -36,7 +36,7 @@ describe("catalogUpgradeSteps", () => {
     expect(catalogUpgradeSteps(0).map((v) => v.version)).toEqual(
       CATALOG_VERSIONS.map((v) => v.version),
     );
-    expect(catalogUpgradeSteps(1).map((v) => v.version)).toEqual([2, 3]);
+    expect(catalogUpgradeSteps(1).map((v) => v.version)).toEqual([2, 3, 4]);
     expect(catalogUpgradeSteps(LATEST_CATALOG_VERSION)).toEqual([]);
     expect(catalogUpgradeSteps(0, 1).map((v) => v.version)).toEqual([1]);
   });

@@ -243,6 +243,33 @@ CREATE TABLE archipelago.manager_state (
 INSERT INTO archipelago.manager_state (state, reason) VALUES ('running', 'installed');
 `;
 
+const v4 = `
+-- Who stopped a stopped job. An operator's stop outlasts a global stop/start; a job stopped by the
+-- global switch starts again when the switch goes back to running.
+ALTER TABLE archipelago.jobs ADD COLUMN stopped_by text CHECK (stopped_by IN ('operator', 'global'));
+-- What a parent job was asked for (a rebalance's threshold, the island a drain empties, a count).
+ALTER TABLE archipelago.jobs ADD COLUMN params jsonb NOT NULL DEFAULT '{}';
+CREATE INDEX jobs_by_parent ON archipelago.jobs (parent_id) WHERE parent_id IS NOT NULL;
+-- One live rebalance or drain at a time: two plans made from the same sizes would fight.
+CREATE UNIQUE INDEX jobs_one_live_rebalance ON archipelago.jobs ((true))
+  WHERE type IN ('rebalance', 'drain') AND state IN ('new', 'running', 'stopped');
+
+-- Islands an operator marked draining (in addition to the config's flag): they receive nothing and
+-- are emptied; the mark stays until it is lifted, so a drained island is never refilled.
+CREATE TABLE archipelago.draining_islands (
+  island integer PRIMARY KEY,
+  reason text,
+  since timestamptz NOT NULL DEFAULT now()
+);
+
+-- The leading manager (for operators; leadership itself is an advisory lock) and its last measurement.
+ALTER TABLE archipelago.manager_state
+  ADD COLUMN leader text,
+  ADD COLUMN leader_since timestamptz,
+  ADD COLUMN heartbeat_at timestamptz,
+  ADD COLUMN measurement jsonb;
+`;
+
 /** Every catalog version, oldest first. The last one is what this code installs. */
 export const CATALOG_VERSIONS: readonly CatalogVersion[] = Object.freeze([
   {
@@ -255,6 +282,12 @@ export const CATALOG_VERSIONS: readonly CatalogVersion[] = Object.freeze([
     version: 3,
     description: "shard manager jobs, the move cleanup log, the global run state",
     sql: v3,
+  },
+  {
+    version: 4,
+    description:
+      "job control (who stopped a job, parent jobs), draining islands, manager leadership",
+    sql: v4,
   },
 ]);
 
