@@ -1,0 +1,72 @@
+/**
+ * Privacy: who may read and write which rows.
+ *
+ * Read rules run in order; each either allows (`allowIf`) or denies (`denyIf`) when its predicate
+ * holds, and otherwise has no opinion, so the first rule that decides wins and a cheap `denyIf` can
+ * guard an expensive `allowIf` after it. When no rule decides, the row is not readable: forgetting a
+ * rule hides rows rather than exposing them. Write rules (`require`) must all pass, because a write
+ * that one check would refuse is never the safe default; an entity without write rules can be written
+ * only by the omni viewer. The omni viewer skips every rule.
+ *
+ * Rules are plain objects with the predicate inline, so TypeScript types the row from the entity's
+ * fields (a helper call in that position would leave the row `unknown`). A predicate may be async and
+ * may load other entities; give them `vc.toOmni()` when the viewer itself cannot see them.
+ */
+import type { Viewer } from "./viewer.js";
+
+type Predicate<R> = (vc: Viewer, row: R) => boolean | Promise<boolean>;
+
+export type ReadRule<R> =
+  | { readonly name?: string; readonly allowIf: Predicate<R> }
+  | { readonly name?: string; readonly denyIf: Predicate<R> };
+
+export interface WriteRule<R> {
+  readonly name?: string;
+  readonly require: Predicate<R>;
+}
+
+/** Allows every row (public data). */
+export const allowAll: ReadRule<unknown> = { name: "allowAll", allowIf: () => true };
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+const OMNI: Decision = { allowed: true, reason: "omni" };
+
+/** Runs read rules in order; the first that decides wins; none deciding denies. */
+export async function evaluateRead<R>(
+  rules: readonly ReadRule<R>[],
+  vc: Viewer,
+  row: R,
+): Promise<Decision> {
+  if (vc.isOmni) return OMNI;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as ReadRule<R>;
+    const name = rule.name ?? `read rule ${i}`;
+    if ("allowIf" in rule) {
+      if (await rule.allowIf(vc, row)) return { allowed: true, reason: name };
+    } else if (await rule.denyIf(vc, row)) {
+      return { allowed: false, reason: `denied by ${name}` };
+    }
+  }
+  return { allowed: false, reason: "no read rule allowed it" };
+}
+
+/** Runs write rules; all must pass; none declared means omni only. */
+export async function evaluateWrite<R>(
+  rules: readonly WriteRule<R>[],
+  vc: Viewer,
+  row: R,
+): Promise<Decision> {
+  if (vc.isOmni) return OMNI;
+  if (rules.length === 0) return { allowed: false, reason: "no write rules: omni viewer only" };
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as WriteRule<R>;
+    if (!(await rule.require(vc, row))) {
+      return { allowed: false, reason: `refused by ${rule.name ?? `write rule ${i}`}` };
+    }
+  }
+  return { allowed: true, reason: "every write rule passed" };
+}

@@ -1,0 +1,111 @@
+/**
+ * Who is asking: every entity call takes a viewer.
+ *
+ * A viewer carries three things. The principal (a user ID, or null for a guest) is what privacy rules
+ * look at. The client `Session` carries the viewer's read-after-write positions, so after writing,
+ * this viewer's reads go to the master until a replica has replayed the write (serialize it into the
+ * response, restore it on the next request). The cluster is the one the entities are read from, so a
+ * viewer is all a call needs.
+ *
+ * A viewer also owns a small query cache per entity (lru-cache), so the same row loaded ten times while
+ * serving one request costs one load, and concurrent loads of it share one promise. The viewer's own
+ * writes to an entity clear that entity's cache, so the viewer always reads what it just wrote. Other
+ * viewers' writes do not, which is why the cache has a short TTL and a viewer should live for one
+ * request. Rejected: one process-wide cache of rows for all viewers (rows cached for one viewer would
+ * be served past privacy to another, and invalidation across processes would need a bus).
+ *
+ * The omni viewer (`Viewer.omni`) passes every privacy rule: for system jobs, migrations, and for
+ * privacy rules themselves when they need to look at rows the viewer cannot see.
+ */
+import type { Cluster, Session } from "@archipelago/client";
+import { LRUCache } from "lru-cache";
+import { ENT_DEFAULTS } from "./defaults.js";
+
+export interface ViewerOptions {
+  /** The viewer's session; a new one if not given. */
+  readonly session?: Session;
+  /** Per-entity cache size; 0 turns the cache off. @default ENT_DEFAULTS.viewerCacheMax */
+  readonly cacheMax?: number;
+  /** @default ENT_DEFAULTS.viewerCacheTtlMs */
+  readonly cacheTtlMs?: number;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: the cache holds settled-or-pending loads of any row type
+type CachedLoad = Promise<{} | null>;
+
+export class Viewer {
+  readonly session: Session;
+  readonly #caches: Map<string, LRUCache<string, CachedLoad>>;
+  readonly #cacheMax: number;
+  readonly #cacheTtlMs: number;
+  #omniTwin: Viewer | undefined;
+
+  private constructor(
+    readonly cluster: Cluster,
+    /** The user this viewer acts for; null for a guest. The omni twin keeps its viewer's. */
+    readonly principal: string | null,
+    readonly isOmni: boolean,
+    options: ViewerOptions,
+    caches = new Map<string, LRUCache<string, CachedLoad>>(),
+  ) {
+    this.session = options.session ?? cluster.session();
+    this.#cacheMax = options.cacheMax ?? ENT_DEFAULTS.viewerCacheMax;
+    this.#cacheTtlMs = options.cacheTtlMs ?? ENT_DEFAULTS.viewerCacheTtlMs;
+    this.#caches = caches;
+  }
+
+  /** A viewer acting for `principal` (a user ID). */
+  static of(cluster: Cluster, principal: string, options: ViewerOptions = {}): Viewer {
+    if (typeof principal !== "string" || principal.length === 0) {
+      throw new TypeError("a viewer's principal must be a non-empty string (use Viewer.guest)");
+    }
+    return new Viewer(cluster, principal, false, options);
+  }
+
+  /** A viewer with no principal: only rules that allow guests let it read. */
+  static guest(cluster: Cluster, options: ViewerOptions = {}): Viewer {
+    return new Viewer(cluster, null, false, options);
+  }
+
+  /** Passes every privacy rule. For system jobs; never for a request's viewer. */
+  static omni(cluster: Cluster, options: ViewerOptions = {}): Viewer {
+    return new Viewer(cluster, null, true, options);
+  }
+
+  /**
+   * An omni viewer with this viewer's session and query cache: for privacy rules that must look at
+   * rows the viewer cannot see, and for system writes made on the viewer's behalf (it then reads them
+   * back). Sharing the cache is safe because the cache holds rows, and rules run on every read.
+   */
+  toOmni(): Viewer {
+    if (this.isOmni) return this;
+    this.#omniTwin ??= new Viewer(
+      this.cluster,
+      this.principal,
+      true,
+      { session: this.session, cacheMax: this.#cacheMax, cacheTtlMs: this.#cacheTtlMs },
+      this.#caches,
+    );
+    return this.#omniTwin;
+  }
+
+  /** @internal The entity's cache of this viewer, or undefined when caching is off. */
+  cacheOf(entity: string): LRUCache<string, CachedLoad> | undefined {
+    if (this.#cacheMax === 0) return undefined;
+    let cache = this.#caches.get(entity);
+    if (!cache) {
+      cache = new LRUCache({ max: this.#cacheMax, ttl: this.#cacheTtlMs });
+      this.#caches.set(entity, cache);
+    }
+    return cache;
+  }
+
+  /** @internal Called on this viewer's every write to `entity`. */
+  invalidate(entity: string): void {
+    this.#caches.get(entity)?.clear();
+  }
+
+  toString(): string {
+    return this.isOmni ? "omni" : (this.principal ?? "guest");
+  }
+}
