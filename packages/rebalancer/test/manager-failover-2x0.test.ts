@@ -1,0 +1,197 @@
+/**
+ * Leader failover between two `archipelago manager` processes in the middle of a rebalance: the leader
+ * is killed (SIGKILL) while a move is under way; the standby takes the lead, resumes the interrupted
+ * move from its checkpoint and finishes the rebalance; the app writing meanwhile sees no error and
+ * loses no acknowledged row.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { allocateMicroshards, IslandMasters } from "@archipelago/migrate";
+import { serializeClusterConfig } from "@archipelago/topology";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  type ClientFixture,
+  startClientFixture,
+  TEST_MIGRATIONS,
+} from "../../../test/helpers/cluster-fixture.js";
+import { JobControl, type JobRecord } from "../src/index.js";
+import { replicationLeftovers } from "./helpers/replication-leftovers.js";
+
+const BIN = join(import.meta.dirname, "../bin/archipelago.js");
+
+let fx: ClientFixture;
+let masters: IslandMasters;
+let control: JobControl;
+let dir: string;
+let configPath: string;
+const managers: ChildProcess[] = [];
+
+interface ManagerProcess {
+  readonly child: ChildProcess;
+  readonly lines: Record<string, unknown>[];
+}
+
+function startManager(identity: string): ManagerProcess {
+  const child = spawn(
+    process.execPath,
+    [BIN, "manager", "--identity", identity, "--tick", "100", "--measure-every", "1000"],
+    {
+      env: { ...process.env, ARCHIPELAGO_CONFIG: configPath },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  managers.push(child);
+  const lines: Record<string, unknown>[] = [];
+  let buffered = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split("\n");
+    buffered = complete.pop() ?? "";
+    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line));
+  });
+  child.stderr?.on("data", () => {});
+  return { child, lines };
+}
+
+async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  fx = await startClientFixture({ islands: 2, replicasPerIsland: 0, microshards: 0 });
+  // Everything starts on island 1 (island 2 draining while allocating), so the rebalance has work.
+  const allocating = new IslandMasters({
+    ...fx.local.config,
+    islands: fx.local.config.islands.map((i) => ({ ...i, draining: i.island === 2 })),
+  });
+  try {
+    await allocateMicroshards(allocating, { count: 6, migrations: TEST_MIGRATIONS });
+  } finally {
+    await allocating.end();
+  }
+  masters = new IslandMasters(fx.local.config);
+  control = new JobControl({ config: fx.local.config, masters });
+  await fx.cluster.rediscover();
+  for (let m = 1; m <= 6; m++) {
+    await fx.cluster
+      .shard(m)
+      .query(
+        `INSERT INTO sh000${m}.items (n, note) SELECT g, repeat('x', 300) FROM generate_series(1, 30000) g`,
+        [],
+        { write: true },
+      );
+  }
+  dir = mkdtempSync(join(tmpdir(), "archipelago-managers-"));
+  configPath = join(dir, "cluster.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify(serializeClusterConfig(fx.local.config, { revealPasswords: true })),
+    { mode: 0o600 },
+  );
+});
+
+afterAll(async () => {
+  for (const child of managers) if (child.exitCode === null) child.kill("SIGKILL");
+  await masters?.end();
+  await fx?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it("the standby takes over when the leader dies mid-rebalance, and the rebalance completes", async () => {
+  const a = startManager("manager-a");
+  await until(
+    async () => (a.lines.some((l) => l.type === "lead-taken") ? true : undefined),
+    "manager-a to lead",
+  );
+  const b = startManager("manager-b");
+  await until(
+    async () => (b.lines.some((l) => l.type === "manager-started") ? true : undefined),
+    "manager-b to start",
+  );
+  expect((await control.globalState()).leader).toBe("manager-a");
+
+  const acknowledged = new Map<number, number[]>();
+  const errors: unknown[] = [];
+  let stop = false;
+  const writer = (async () => {
+    for (let i = 0; !stop; i++) {
+      const m = (i % 6) + 1;
+      const n = 1_000_000 + i;
+      try {
+        await fx.cluster
+          .shard(m)
+          .query(`INSERT INTO sh000${m}.items (n) VALUES ($1) ON CONFLICT (n) DO NOTHING`, [n], {
+            write: true,
+            idempotent: true,
+          });
+        acknowledged.set(m, [...(acknowledged.get(m) ?? []), n]);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  })();
+
+  let children: JobRecord[] = [];
+  try {
+    const created = await control.createRebalance({ threshold: 0.1 });
+    expect(created.children.length).toBeGreaterThanOrEqual(2);
+    const store = await control.store();
+    // Kill the leader while a move is past its first steps but before its switch.
+    const victim = await until(async () => {
+      const running = (await store.children(created.job.id)).find(
+        (j) => j.state === "running" && ["initial-copy", "catch-up"].includes(j.step),
+      );
+      return running;
+    }, "a move under way");
+    a.child.kill("SIGKILL");
+
+    await until(
+      async () => (b.lines.some((l) => l.type === "lead-taken") ? true : undefined),
+      "manager-b to take the lead",
+    );
+    const ended = await until(
+      async () => {
+        const job = await store.get(created.job.id);
+        return job && ["completed", "failed"].includes(job.state) ? job : undefined;
+      },
+      "the rebalance to end",
+      90_000,
+    );
+    expect(ended.state).toBe("completed");
+    children = await store.children(created.job.id);
+    const resumed = children.find((c) => c.id === victim.id) as JobRecord;
+    expect(resumed.state).toBe("completed");
+    // Its history shows both runs: started under manager-a, resumed from its checkpoint by manager-b.
+    expect(resumed.history.filter((h) => h.type === "running").length).toBeGreaterThanOrEqual(2);
+    expect((await control.globalState()).leader).toBe("manager-b");
+  } finally {
+    stop = true;
+    await writer;
+  }
+  expect(children.every((c) => c.state === "completed")).toBe(true);
+  expect(errors).toEqual([]);
+  await fx.cluster.rediscover();
+  let lost = 0;
+  for (const [m, ns] of acknowledged) {
+    const rows = await fx.cluster
+      .shard(m)
+      .query<{ n: number }>(`SELECT n FROM sh000${m}.items WHERE n >= 1000000`, [], {
+        role: "master",
+      });
+    const stored = new Set(rows.map((r) => r.n));
+    lost += ns.filter((n) => !stored.has(n)).length;
+  }
+  expect(lost).toBe(0);
+  b.child.kill("SIGTERM");
+  await until(async () => (b.child.exitCode !== null ? true : undefined), "manager-b to exit");
+  expect(b.lines.some((l) => l.type === "manager-stopped")).toBe(true);
+  expect(await replicationLeftovers(fx.local)).toEqual([]);
+});
