@@ -4,12 +4,14 @@
  */
 import { benchClientLoads } from "./client-loads.bench.js";
 import { benchClusterStart } from "./cluster-start.bench.js";
+import { benchEntLoads } from "./ent-loads.bench.js";
 import { benchMove } from "./move.bench.js";
 import { benchPlanner } from "./planner.bench.js";
 
 const benches: Record<string, () => Promise<void>> = {
   "cluster-start": benchClusterStart,
   "client-loads": benchClientLoads,
+  "ent-loads": benchEntLoads,
   move: benchMove,
   planner: benchPlanner,
 };

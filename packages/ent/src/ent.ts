@@ -54,11 +54,11 @@ import { knownMicroshards } from "./internal/known-microshards.js";
 import { runLimited } from "./internal/run-limited.js";
 import { addInverse, findInverse, type InverseRef, removeInverse } from "./inverse-store.js";
 import { mergeOrdered, type OrderKey } from "./merge-ordered.js";
-import { evaluateRead, evaluateWrite } from "./privacy-rules.js";
+import { type Decision, evaluateRead, evaluateWrite } from "./privacy-rules.js";
 import { placeByKey } from "./random-placement.js";
 import { pinnedIds } from "./route-where.js";
 import { insertRecord, rowParser } from "./row-codec.js";
-import type { Viewer } from "./viewer.js";
+import type { Viewer, ViewerCache } from "./viewer.js";
 
 type AnyRow = Record<string, unknown>;
 
@@ -165,17 +165,24 @@ export class Ent<
   // ---------------------------------------------------------------- loads
 
   /** The row with this ID. @throws EntNotFoundError, EntNotReadableError, InvalidIdError */
-  async load(vc: Viewer, id: string): Promise<RowOf<Fs>> {
-    const row = await this.loadNullable(vc, id);
-    if (row === null) throw new EntNotFoundError(this.name, String(id));
-    return row;
+  load(vc: Viewer, id: string): Promise<RowOf<Fs>> {
+    return this.loadNullable(vc, id).then((row) => {
+      if (row === null) throw new EntNotFoundError(this.name, String(id));
+      return row;
+    });
   }
 
   /** The row with this ID, or null when there is none. @throws EntNotReadableError, InvalidIdError */
-  async loadNullable(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
-    const row = await this.#cached(vc, `id:${id}`, () => this.#fetchById(vc, id));
-    if (row !== null && !vc.isOmni) await this.#assertReadable(vc, row);
-    return row;
+  loadNullable(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
+    // The hot path of every app: no async frames of its own, one promise per layer at most.
+    const cache = vc.cacheOf(this.name);
+    const key = `id:${id}`;
+    let pending = cache?.get(key) as Promise<RowOf<Fs> | null> | undefined;
+    if (pending === undefined) {
+      pending = this.#fetchById(vc, id, cache, key);
+      cache?.set(key, pending);
+    }
+    return vc.isOmni ? pending : pending.then((row) => this.#readableOrThrow(vc, row));
   }
 
   /**
@@ -199,8 +206,7 @@ export class Ent<
     compileWhere(this.name, this.#ref.fields, values, []);
     const cacheKey = `by:${unique.map((f) => keyPart(values[f])).join("\u0000")}`;
     const row = await this.#cached(vc, cacheKey, () => this.#fetchByUnique(vc, unique, values));
-    if (row !== null && !vc.isOmni) await this.#assertReadable(vc, row);
-    return row;
+    return this.#readableOrThrow(vc, row);
   }
 
   // ---------------------------------------------------------------- writes
@@ -504,7 +510,7 @@ export class Ent<
 
   // ---------------------------------------------------------------- internals
 
-  async #cached(
+  #cached(
     vc: Viewer,
     key: string,
     fetch: () => Promise<RowOf<Fs> | null>,
@@ -521,16 +527,27 @@ export class Ent<
     return pending;
   }
 
-  async #fetchById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
-    const shard = this.#shardOfId(vc.cluster, id);
-    if (!shard) return null;
-    const cached = this.#globalCache?.get(vc.cluster, `id:${id}`);
-    if (cached) return cached;
-    const raw = await shard.load<AnyRow>(this.table, "id", id, { session: vc.session });
-    if (raw === undefined) return null;
-    const row = this.#parse(raw);
-    this.#globalCache?.set(vc.cluster, `id:${id}`, row);
-    return row;
+  /** Loads by ID; a failure leaves nothing in the viewer's cache (the next load tries again). */
+  async #fetchById(
+    vc: Viewer,
+    id: string,
+    cache: ViewerCache | undefined,
+    key: string,
+  ): Promise<RowOf<Fs> | null> {
+    try {
+      const shard = this.#shardOfId(vc.cluster, id);
+      if (!shard) return null;
+      const cached = this.#globalCache?.get(vc.cluster, key);
+      if (cached) return cached;
+      const raw = await shard.load<AnyRow>(this.table, "id", id, { session: vc.session });
+      if (raw === undefined) return null;
+      const row = this.#parse(raw);
+      this.#globalCache?.set(vc.cluster, key, row);
+      return row;
+    } catch (error) {
+      cache?.delete(key);
+      throw error;
+    }
   }
 
   /** The row as the master has it now: for writes, which decide on the latest state. */
@@ -787,11 +804,20 @@ export class Ent<
     return rows.filter((_, i) => decisions[i]?.allowed);
   }
 
-  async #assertReadable(vc: Viewer, row: RowOf<Fs>): Promise<void> {
-    const decision = await evaluateRead(this.#config.privacy.read, vc, row);
-    if (!decision.allowed) {
-      throw new EntNotReadableError(this.name, row.id, vc.principal, decision.reason);
-    }
+  /** The row if the viewer may read it; EntNotReadableError otherwise. Sync for sync rules. */
+  #readableOrThrow(
+    vc: Viewer,
+    row: RowOf<Fs> | null,
+  ): RowOf<Fs> | null | Promise<RowOf<Fs> | null> {
+    if (row === null) return null;
+    const check = (decision: Decision) => {
+      if (!decision.allowed) {
+        throw new EntNotReadableError(this.name, row.id, vc.principal, decision.reason);
+      }
+      return row;
+    };
+    const decision = evaluateRead(this.#config.privacy.read, vc, row);
+    return decision instanceof Promise ? decision.then(check) : check(decision);
   }
 
   async #assertWritable(

@@ -35,23 +35,34 @@ export interface Decision {
 
 const OMNI: Decision = { allowed: true, reason: "omni" };
 
-/** Runs read rules in order; the first that decides wins; none deciding denies. */
-export async function evaluateRead<R>(
+/**
+ * Runs read rules in order; the first that decides wins; none deciding denies. Synchronous while the
+ * predicates are (the common case, and the per-row cost of every load), a promise once one is not.
+ */
+export function evaluateRead<R>(
   rules: readonly ReadRule<R>[],
   vc: Viewer,
   row: R,
-): Promise<Decision> {
+  from = 0,
+): Decision | Promise<Decision> {
   if (vc.isOmni) return OMNI;
-  for (let i = 0; i < rules.length; i++) {
+  for (let i = from; i < rules.length; i++) {
     const rule = rules[i] as ReadRule<R>;
-    const name = rule.name ?? `read rule ${i}`;
-    if ("allowIf" in rule) {
-      if (await rule.allowIf(vc, row)) return { allowed: true, reason: name };
-    } else if (await rule.denyIf(vc, row)) {
-      return { allowed: false, reason: `denied by ${name}` };
+    const allow = "allowIf" in rule;
+    const result = allow ? rule.allowIf(vc, row) : rule.denyIf(vc, row);
+    if (typeof result !== "boolean") {
+      return result.then((holds) =>
+        holds ? decide(rule, i, allow) : evaluateRead(rules, vc, row, i + 1),
+      );
     }
+    if (result) return decide(rule, i, allow);
   }
   return { allowed: false, reason: "no read rule allowed it" };
+}
+
+function decide<R>(rule: ReadRule<R>, index: number, allow: boolean): Decision {
+  const name = rule.name ?? `read rule ${index}`;
+  return allow ? { allowed: true, reason: name } : { allowed: false, reason: `denied by ${name}` };
 }
 
 /** Runs write rules; all must pass; none declared means omni only. */
