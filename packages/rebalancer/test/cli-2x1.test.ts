@@ -103,8 +103,10 @@ describe("archipelago CLI on a 2x1 cluster", () => {
       archipelago(["move", "--help"]),
       archipelago(["jobs", "list", "--help"]),
       archipelago(["cleanup", "--help"]),
+      archipelago(["manager", "--help"]),
     ]);
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
+    expect(runs[4]?.stdout).toContain("--max-moves-per-island <n>");
     expect(runs[0]?.stdout).toContain("Exit codes:");
     expect(runs[1]?.stdout).toContain("--switch-deadline <ms>");
     expect(runs[1]?.stdout).toContain("--config <file>");
@@ -317,6 +319,44 @@ describe("archipelago CLI on a 2x1 cluster", () => {
     const again = await archipelago(["cleanup"]);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe("nothing to clean up");
+  });
+
+  it("drives the global switch, a drain and a rebalance as jobs", async () => {
+    const stopped = await archipelago(["stop", "--reason", "maintenance window", "--json"]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(json(stopped)).toMatchObject({ state: "stopped", reason: "maintenance window" });
+
+    // Created while the switch is off: the drain and its moves wait for it.
+    const drain = await archipelago(["drain", "2", "--no-wait", "--json"]);
+    expect(drain.code, drain.stderr).toBe(0);
+    const created = json<{ job: { id: number; state: string }; children: unknown[] }>(drain);
+    expect(created.job.state).toBe("stopped");
+    const waiting = json<{ jobs: { id: number }[] }>(
+      await archipelago(["jobs", "list", "--state", "stopped", "--json"]),
+    );
+    expect(waiting.jobs.map((j) => j.id)).toContain(created.job.id);
+    const second = await archipelago(["rebalance", "--json"]);
+    expect(second.code).toBe(3);
+    expect(json<{ error: { code: string } }>(second).error.code).toBe("JOB_CONFLICT");
+
+    const started = await archipelago(["start", "--reason", "window over"]);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain("shard manager running");
+    const resumed = await archipelago(["jobs", "resume", String(created.job.id), "--no-progress"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`drain job ${created.job.id} completed`);
+    const onTwo = (await readCatalogs(masters)).filter((r) => r.island === 2);
+    expect(onTwo.filter((r) => r.state === "active")).toEqual([]);
+
+    const undrain = await archipelago(["undrain", "2"]);
+    expect(undrain.stdout).toContain("island 2 is no longer draining");
+    const rebalance = await archipelago(["rebalance", "--threshold", "0.5", "--no-progress"]);
+    expect(rebalance.code, rebalance.stdout + rebalance.stderr).toBe(0);
+    expect(rebalance.stderr).toContain("imbalance");
+    expect(rebalance.stdout).toMatch(/rebalance job \d+ completed/);
+
+    const unknown = await archipelago(["jobs", "stop", "99999", "--json"]);
+    expect(unknown.code).toBe(2);
   });
 
   it("warns about a config file others can read, without printing the password", async () => {

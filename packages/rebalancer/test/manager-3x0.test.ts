@@ -232,9 +232,10 @@ it("the global switch: jobs created while stopped wait; failed stay failed; comp
 it("refuses bad and conflicting requests with typed errors, changing nothing", async () => {
   const count = await (await control.store()).count();
   await expect(control.createMove(1, 9)).rejects.toMatchObject({ code: "JOB_REQUEST" });
-  await expect(control.createMove(9999, 2)).rejects.toMatchObject({ code: "JOB_REQUEST" });
+  await expect(control.createMove(9999, 2)).rejects.toMatchObject({ code: "MOVE_REFUSED" });
+  await expect(control.createMove(0, 2)).rejects.toMatchObject({ code: "JOB_REQUEST" });
   const here = (await placement()).get(3) as number;
-  await expect(control.createMove(3, here)).rejects.toMatchObject({ code: "JOB_CONFLICT" });
+  await expect(control.createMove(3, here)).rejects.toMatchObject({ code: "MOVE_REFUSED" });
   await expect(control.createDrain(fx.local.config.globalIsland)).rejects.toMatchObject({
     code: "JOB_REQUEST",
   });

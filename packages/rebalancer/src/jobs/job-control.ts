@@ -7,8 +7,8 @@
  * operator and the manager) never interleave halfway.
  */
 import type { IslandMasters } from "@archipelago/migrate";
-import { readCatalogs } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
+import { Mover } from "../move/mover.js";
 import type { RebalancePlan } from "../plan/plan-rebalance.js";
 import { markDraining, unmarkDraining } from "./draining-islands.js";
 import { JobConflictError, JobNotFoundError, JobRequestError } from "./job-errors.js";
@@ -21,7 +21,7 @@ import {
   type ManagerState,
   type NewJob,
 } from "./job-store.js";
-import { effectiveConfig, planParentJob } from "./parent-jobs.js";
+import { createParentJob } from "./parent-jobs.js";
 
 export interface JobsSummary {
   readonly state: GlobalState;
@@ -71,27 +71,16 @@ export class JobControl {
     return (await this.store()).setGlobalState(state, reason);
   }
 
-  /** A move of `microshard` to `island`. */
+  /**
+   * A move of `microshard` to `island`. @throws JobRequestError (unknown island, shard 0),
+   * MoveRefusedError (not active anywhere, already there, target draining, a live move of it)
+   */
   async createMove(microshard: number, island: number): Promise<JobRecord> {
-    await this.#checkTarget(island);
-    const active = (await readCatalogs(this.deps.masters)).find(
-      (r) => r.microshard === microshard && r.state === "active",
-    );
-    if (!active) {
-      throw new JobRequestError(`microshard ${microshard} is not active on any island`);
-    }
+    this.#island(island);
     if (microshard === 0) {
       throw new JobRequestError("shard 0 is never moved (it holds the global tables and the jobs)");
     }
-    if (active.island === island) {
-      throw new JobConflictError(`microshard ${microshard} is already on island ${island}`);
-    }
-    return this.#create({
-      type: "move",
-      microshard,
-      sourceIsland: active.island,
-      targetIsland: island,
-    });
+    return new Mover(this.deps).createMove(microshard, island);
   }
 
   /** A rebalance: planned now (the returned plan is the one carried out), one child move per step. */
@@ -219,14 +208,16 @@ export class JobControl {
     return (await store.get(id)) as JobRecord;
   }
 
-  async #createParent(input: NewJob): Promise<ParentCreated> {
+  async #createParent(input: {
+    type: "rebalance" | "drain";
+    params: Record<string, unknown>;
+  }): Promise<ParentCreated> {
     const store = await this.store();
-    const job = await this.#create(input);
-    const { plan, children } = await planParentJob(
-      { config: this.deps.config, masters: this.deps.masters, store },
-      job,
-    );
-    return { job: (await store.get(job.id)) as JobRecord, plan, children };
+    try {
+      return await createParentJob({ ...this.deps, store }, input);
+    } catch (error) {
+      throw await this.#conflict(store, error);
+    }
   }
 
   async #create(input: NewJob): Promise<JobRecord> {
@@ -234,27 +225,18 @@ export class JobControl {
     try {
       return await store.create(input);
     } catch (error) {
-      if ((error as { code?: string }).code !== "23505") throw error;
-      const live = (await store.live()).find((j) =>
-        input.type === "move"
-          ? j.type === "move" && j.microshard === input.microshard
-          : j.type === "rebalance" || j.type === "drain",
-      );
-      throw new JobConflictError(
-        input.type === "move"
-          ? `microshard ${input.microshard} already has a live move (job ${live?.id ?? "?"}); wait, or stop it`
-          : `job ${live?.id ?? "?"} (a ${live?.type ?? "rebalance"}) is still live; wait for it, or stop and delete it first`,
-        live?.id ?? null,
-      );
+      throw await this.#conflict(store, error);
     }
   }
 
-  async #checkTarget(island: number): Promise<void> {
-    this.#island(island);
-    const config = await effectiveConfig(this.deps.config, this.deps.masters);
-    if (config.islands.find((i) => i.island === island)?.draining) {
-      throw new JobConflictError(`island ${island} is draining; it receives no microshards`);
-    }
+  /** Only one rebalance or drain may be live (a unique index): that violation is a conflict. */
+  async #conflict(store: JobStore, error: unknown): Promise<unknown> {
+    if ((error as { code?: string }).code !== "23505") return error;
+    const live = (await store.live()).find((j) => j.type === "rebalance" || j.type === "drain");
+    return new JobConflictError(
+      `job ${live?.id ?? "?"} (a ${live?.type ?? "rebalance"}) is still live; wait for it, or stop and delete it first`,
+      live?.id ?? null,
+    );
   }
 
   #island(island: number): void {

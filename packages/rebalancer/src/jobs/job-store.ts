@@ -147,42 +147,47 @@ export class JobStore {
   async create(input: NewJob): Promise<JobRecord> {
     return this.#transaction(async (client) => {
       const global = await readManagerState(client, "FOR SHARE");
-      const status = initialStatus(global.state === "running");
-      const { rows } = await client.query<JobRow>(
-        `INSERT INTO archipelago.jobs (type, parent_id, state, stopped_by, state_reason, params,
-                                       microshard, source_island, target_island, checkpoint, history)
-         VALUES ($2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb,
-                 jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
-                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', 'created', 'detail', $1::text)))
-         RETURNING *`,
-        [
-          `${input.type} job created${status.state === "stopped" ? " (waits: the manager is stopped)" : ""}`,
-          input.type,
-          input.parentId ?? null,
-          status.state,
-          status.stoppedBy,
-          status.state === "stopped"
-            ? `the manager is stopped: ${global.reason ?? "no reason given"}`
-            : null,
-          JSON.stringify(input.params ?? {}),
-          input.microshard ?? null,
-          input.sourceIsland ?? null,
-          input.targetIsland ?? null,
-          JSON.stringify(input.checkpoint ?? {}),
-        ],
-      );
-      return toJob(rows[0] as JobRow);
+      return (await insertJob(client, input, global)) as JobRecord;
     });
   }
 
+  /**
+   * Creates a parent job, already planned, with its children, in one transaction: no process ever
+   * sees the parent without its plan. A child whose microshard already has a live move is skipped.
+   */
+  async createFamily(
+    parent: NewJob & { step: string },
+    children: readonly NewJob[],
+  ): Promise<{ parent: JobRecord; children: JobRecord[]; skipped: NewJob[] }> {
+    return this.#transaction(async (client) => {
+      const global = await readManagerState(client, "FOR SHARE");
+      const created = (await insertJob(client, parent, global)) as JobRecord;
+      return { parent: created, ...(await insertChildren(client, created.id, children, global)) };
+    });
+  }
+
+  /** More children for a parent (a drain's next round), skipped as in `createFamily`. */
+  async addChildren(
+    parentId: number,
+    children: readonly NewJob[],
+  ): Promise<{ children: JobRecord[]; skipped: NewJob[] }> {
+    return this.#transaction(async (client) => {
+      const global = await readManagerState(client, "FOR SHARE");
+      return insertChildren(client, parentId, children, global);
+    });
+  }
+
+  /** A move job; undefined when the microshard already has a live move. */
   async createMove(input: {
     microshard: number;
     sourceIsland: number;
     targetIsland: number;
-    parentId?: number;
     checkpoint?: Record<string, unknown>;
-  }): Promise<JobRecord> {
-    return this.create({ type: "move", ...input });
+  }): Promise<JobRecord | undefined> {
+    return this.#transaction(async (client) => {
+      const global = await readManagerState(client, "FOR SHARE");
+      return insertJob(client, { type: "move", ...input }, global);
+    });
   }
 
   async get(id: number): Promise<JobRecord | undefined> {
@@ -431,6 +436,64 @@ export class JobStore {
       droppedAt: r.dropped_at,
     }));
   }
+}
+
+async function insertChildren(
+  client: pg.ClientBase,
+  parentId: number,
+  children: readonly NewJob[],
+  global: ManagerState,
+): Promise<{ children: JobRecord[]; skipped: NewJob[] }> {
+  const created: JobRecord[] = [];
+  const skipped: NewJob[] = [];
+  for (const child of children) {
+    const job = await insertJob(client, { ...child, parentId }, global);
+    if (job) created.push(job);
+    else skipped.push(child);
+  }
+  return { children: created, skipped };
+}
+
+/**
+ * Inserts one job in the state the global switch dictates. A move whose microshard already has a live
+ * move is not inserted (undefined): the partial unique index says so without aborting the transaction.
+ */
+async function insertJob(
+  client: pg.ClientBase,
+  input: NewJob & { step?: string },
+  global: ManagerState,
+): Promise<JobRecord | undefined> {
+  const status = initialStatus(global.state === "running");
+  const { rows } = await client.query<JobRow>(
+    `INSERT INTO archipelago.jobs (type, parent_id, state, stopped_by, state_reason, params,
+                                   microshard, source_island, target_island, checkpoint, step, history)
+     VALUES ($2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, $12,
+             jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
+               'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', 'created', 'detail', $1::text)))
+     ${
+       input.type === "move"
+         ? "ON CONFLICT (microshard) WHERE type = 'move' AND state IN ('new', 'running', 'stopped') DO NOTHING"
+         : ""
+     }
+     RETURNING *`,
+    [
+      `${input.type} job created${status.state === "stopped" ? " (waits: the manager is stopped)" : ""}`,
+      input.type,
+      input.parentId ?? null,
+      status.state,
+      status.stoppedBy,
+      status.state === "stopped"
+        ? `the manager is stopped: ${global.reason ?? "no reason given"}`
+        : null,
+      JSON.stringify(input.params ?? {}),
+      input.microshard ?? null,
+      input.sourceIsland ?? null,
+      input.targetIsland ?? null,
+      JSON.stringify(input.checkpoint ?? {}),
+      input.step ?? "new",
+    ],
+  );
+  return rows[0] ? toJob(rows[0]) : undefined;
 }
 
 async function readManagerState(

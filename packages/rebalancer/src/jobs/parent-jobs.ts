@@ -1,9 +1,9 @@
 /**
  * Rebalance and drain jobs: parents whose work is a plan carried out by child move jobs.
  *
- * Planning creates the children (one move job each) and records the plan in the parent's checkpoint;
- * it is safe to repeat: a child that already exists is refused by the one-live-move-per-microshard
- * index and skipped. A parent ends when its children have: completed if they all completed (and, for a
+ * A parent is created already planned, together with its children (one move job each), in one
+ * transaction, and its plan is kept in its checkpoint. A planned move whose microshard already has a
+ * live move is skipped (the one-live-move-per-microshard index). A parent ends when its children have: completed if they all completed (and, for a
  * drain, the island is empty), failed otherwise. A drain re-plans up to DRAIN_ROUNDS times if the
  * island still holds microshards (one allocated on it meanwhile, a move that was refused).
  */
@@ -12,7 +12,7 @@ import type { ClusterConfig } from "@archipelago/topology";
 import type { RebalancePlan } from "../plan/plan-rebalance.js";
 import { planFromCluster } from "../plan/rebalance.js";
 import { readDrainingIslands, withDraining } from "./draining-islands.js";
-import { type JobRecord, type JobStore, LIVE_JOB_STATES } from "./job-store.js";
+import { type JobRecord, type JobStore, LIVE_JOB_STATES, type NewJob } from "./job-store.js";
 
 export const DRAIN_ROUNDS = 3;
 export const DEFAULT_THRESHOLD = 0.1;
@@ -31,7 +31,7 @@ export interface ParentParams {
   readonly island?: number;
 }
 
-export function parentParams(job: JobRecord): ParentParams {
+export function parentParams(job: Pick<JobRecord, "params">): ParentParams {
   const p = job.params;
   return {
     threshold: typeof p.threshold === "number" ? p.threshold : DEFAULT_THRESHOLD,
@@ -48,57 +48,83 @@ export async function effectiveConfig(
   return withDraining(config, await readDrainingIslands(await masters.pool(config.globalIsland)));
 }
 
-/** Plans (another round of) a parent job and creates its children. */
-export async function planParentJob(
-  deps: ParentJobDeps,
-  job: JobRecord,
-): Promise<{ plan: RebalancePlan; children: JobRecord[] }> {
-  const params = parentParams(job);
+async function plan(deps: ParentJobDeps, params: ParentParams): Promise<RebalancePlan> {
   const config = await effectiveConfig(deps.config, deps.masters);
-  const plan = await planFromCluster(config, deps.masters, {
+  return planFromCluster(config, deps.masters, {
     threshold: params.threshold,
     ...(params.maxMoves === undefined ? {} : { maxMoves: params.maxMoves }),
   });
-  const round = (typeof job.checkpoint.round === "number" ? job.checkpoint.round : 0) + 1;
-  const children: JobRecord[] = [];
-  for (const move of plan.moves) {
-    try {
-      children.push(
-        await deps.store.createMove({
-          microshard: move.microshard,
-          sourceIsland: move.from,
-          targetIsland: move.to,
-          parentId: job.id,
-          checkpoint: { plannedBytes: move.bytes },
-        }),
-      );
-    } catch (error) {
-      if ((error as { code?: string }).code !== "23505") throw error;
-      await deps.store.note(
-        job.id,
-        "skipped",
-        `microshard ${move.microshard} already has a live move; not planned again`,
-      );
-    }
-  }
-  await deps.store.checkpoint(job.id, "planned", {
+}
+
+function childJobs(planned: RebalancePlan): NewJob[] {
+  return planned.moves.map((move) => ({
+    type: "move",
+    microshard: move.microshard,
+    sourceIsland: move.from,
+    targetIsland: move.to,
+    checkpoint: { plannedBytes: move.bytes },
+  }));
+}
+
+function planCheckpoint(planned: RebalancePlan, round: number): Record<string, unknown> {
+  return {
     round,
     plan: {
-      imbalanceBefore: plan.before.imbalance,
-      imbalanceAfter: plan.after.imbalance,
-      reachable: plan.reachable,
-      moves: plan.moves.length,
-      bytes: plan.moves.reduce((n, m) => n + m.bytes, 0),
-      explanations: plan.explanations,
+      imbalanceBefore: planned.before.imbalance,
+      imbalanceAfter: planned.after.imbalance,
+      reachable: planned.reachable,
+      moves: planned.moves.length,
+      bytes: planned.moves.reduce((n, m) => n + m.bytes, 0),
+      explanations: planned.explanations,
     },
-  });
+  };
+}
+
+async function noteRound(
+  deps: ParentJobDeps,
+  jobId: number,
+  round: number,
+  planned: RebalancePlan,
+  outcome: { children: readonly JobRecord[]; skipped: readonly NewJob[] },
+): Promise<void> {
+  for (const skipped of outcome.skipped) {
+    await deps.store.note(
+      jobId,
+      "skipped",
+      `microshard ${skipped.microshard} already has a live move; not planned again`,
+    );
+  }
   await deps.store.note(
-    job.id,
+    jobId,
     "planned",
-    `round ${round}: ${children.length} move(s) planned` +
-      (plan.reachable ? "" : "; balance not fully reachable"),
+    `round ${round}: ${outcome.children.length} move(s) planned` +
+      (planned.reachable ? "" : `; balance not fully reachable: ${planned.explanations.join(" ")}`),
   );
-  return { plan, children };
+}
+
+/** Plans a rebalance or drain and creates it with its children, together (see JobStore.createFamily). */
+export async function createParentJob(
+  deps: ParentJobDeps,
+  input: { type: "rebalance" | "drain"; params: Record<string, unknown> },
+): Promise<{ job: JobRecord; plan: RebalancePlan; children: JobRecord[] }> {
+  const params = parentParams({ params: input.params });
+  const planned = await plan(deps, params);
+  const family = await deps.store.createFamily(
+    { ...input, step: "planned", checkpoint: planCheckpoint(planned, 1) },
+    childJobs(planned),
+  );
+  await noteRound(deps, family.parent.id, 1, planned, family);
+  return { job: family.parent, plan: planned, children: family.children };
+}
+
+/** A drain's next round: plans again and adds children. Only the leading manager calls it. */
+async function replanParentJob(deps: ParentJobDeps, job: JobRecord): Promise<JobRecord[]> {
+  const round = (typeof job.checkpoint.round === "number" ? job.checkpoint.round : 1) + 1;
+  const planned = await plan(deps, parentParams(job));
+  const added = await deps.store.addChildren(job.id, childJobs(planned));
+  await deps.store.checkpoint(job.id, "planned", planCheckpoint(planned, round));
+  await noteRound(deps, job.id, round, planned, added);
+  return added.children;
 }
 
 export type ParentProgress = "waiting" | "replanned" | "finished";
@@ -129,7 +155,7 @@ export async function settleParentJob(
     if (left.length > 0) {
       const round = typeof job.checkpoint.round === "number" ? job.checkpoint.round : 0;
       if (round < DRAIN_ROUNDS) {
-        const { children: more } = await planParentJob(deps, job);
+        const more = await replanParentJob(deps, job);
         if (more.length > 0) return "replanned";
       }
       await deps.store.setState(

@@ -20,7 +20,7 @@ import { readDrainingIslands, withDraining } from "../jobs/draining-islands.js";
 import { JobControl } from "../jobs/job-control.js";
 import type { JobRecord, JobStore } from "../jobs/job-store.js";
 import { heldMoveLocks } from "../jobs/move-locks.js";
-import { effectiveConfig, planParentJob, settleParentJob } from "../jobs/parent-jobs.js";
+import { effectiveConfig, settleParentJob } from "../jobs/parent-jobs.js";
 import type { MoveProgress } from "../move/move-context.js";
 import { MoveStoppedError } from "../move/move-errors.js";
 import { Mover } from "../move/mover.js";
@@ -209,8 +209,6 @@ export class Manager {
 
   async #advanceParent(store: JobStore, parent: JobRecord): Promise<void> {
     const deps = { config: this.#config, masters: this.#masters, store };
-    // A parent whose planning was cut short (its creator died) is planned here.
-    if (parent.step === "new") await planParentJob(deps, parent);
     let job = parent;
     if (parent.state === "new") {
       job = (await store.claim(parent.id, "carrying out the plan")) ?? parent;

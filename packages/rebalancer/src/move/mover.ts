@@ -20,6 +20,7 @@ import {
 } from "@archipelago/migrate";
 import { type ClusterConfig, microshardLock } from "@archipelago/topology";
 import type pg from "pg";
+import { readDrainingIslands } from "../jobs/draining-islands.js";
 import { type JobRecord, JobStore } from "../jobs/job-store.js";
 import {
   isTransient,
@@ -85,18 +86,18 @@ export class Mover {
     if (active.island === targetIsland) {
       throw new MoveRefusedError(microshard, `it is already on island ${targetIsland}`);
     }
-    try {
-      return await (await this.store()).createMove({
-        microshard,
-        sourceIsland: active.island,
-        targetIsland,
-      });
-    } catch (error) {
-      if ((error as { code?: string }).code === "23505") {
-        throw new MoveRefusedError(microshard, "another move of it is in progress");
-      }
-      throw error;
+    const control = await this.deps.masters.pool(this.deps.config.globalIsland);
+    const target = this.deps.config.islands.find((i) => i.island === targetIsland);
+    if (target?.draining || (await readDrainingIslands(control)).has(targetIsland)) {
+      throw new MoveRefusedError(microshard, `island ${targetIsland} is draining`);
     }
+    const job = await (await this.store()).createMove({
+      microshard,
+      sourceIsland: active.island,
+      targetIsland,
+    });
+    if (!job) throw new MoveRefusedError(microshard, "another move of it is in progress");
+    return job;
   }
 
   /** Creates and runs a move. */
