@@ -157,39 +157,39 @@ it("a rebalance job moves microshards onto a new island while an app writes, wit
   expect(await replicationLeftovers(fx.local)).toEqual([]);
 });
 
-it("a move stopped by an operator stops before its next step and finishes once resumed", async () => {
+it("a move stopped by an operator stops mid-move and finishes once resumed", async () => {
   const before = await placement();
   const microshard = 1;
   const target = [1, 2, 3].find((i) => i !== before.get(microshard)) as number;
-  // The mover checkpoints each step; stopping while it waits in initial-copy or catch-up is honoured
-  // at once (the wait checks the stop) or before the next step.
-  const m = manager({ move: { catchUpMaxLagBytes: 0 } }).start();
+  // A catch-up that can never finish (lag ≤ -1) holds the move in its wait until it is stopped.
+  const first = manager({ move: { catchUpMaxLagBytes: -1 } }).start();
+  const job = await control.createMove(microshard, target);
   try {
-    const job = await control.createMove(microshard, target);
-    await until(
-      async () => {
-        const now = await control.get(job.id);
-        expect(["initial-copy", "catch-up"]).toContain(now.step);
-      },
-      20_000,
-      20,
-    );
+    await until(async () => expect((await control.get(job.id)).step).toBe("catch-up"), 20_000);
     await control.stop(job.id, "test: stop mid-move");
-    await until(() => expect(m.runningJobIds).not.toContain(job.id), 10_000);
-    const stopped = await control.get(job.id);
-    expect(stopped).toMatchObject({ state: "stopped", stoppedBy: "operator" });
-    expect((await placement()).get(microshard)).toBe(before.get(microshard));
-    // Stays stopped across a global stop and start.
-    await control.setGlobalState("stopped", "test");
-    await control.setGlobalState("running", "test");
-    expect(await control.get(job.id)).toMatchObject({ state: "stopped", stoppedBy: "operator" });
-    await control.resume(job.id);
-    const ended = await m.waitFor(job.id);
-    expect(ended.state).toBe("completed");
-    expect((await placement()).get(microshard)).toBe(target);
+    await until(() => expect(first.runningJobIds).not.toContain(job.id), 10_000);
   } finally {
-    await m.close();
+    await first.close();
   }
+  const stopped = await control.get(job.id);
+  expect(stopped).toMatchObject({ state: "stopped", stoppedBy: "operator", step: "catch-up" });
+  expect(first.events).toContainEqual(
+    expect.objectContaining({ type: "job-ended", jobId: job.id, outcome: "stopped" }),
+  );
+  expect((await placement()).get(microshard)).toBe(before.get(microshard));
+  // Stays stopped across a global stop and start.
+  await control.setGlobalState("stopped", "test");
+  await control.setGlobalState("running", "test");
+  expect(await control.get(job.id)).toMatchObject({ state: "stopped", stoppedBy: "operator" });
+  const second = manager().start();
+  try {
+    await control.resume(job.id);
+    const ended = await second.waitFor(job.id);
+    expect(ended.state).toBe("completed");
+  } finally {
+    await second.close();
+  }
+  expect((await placement()).get(microshard)).toBe(target);
 });
 
 it("the global switch: jobs created while stopped wait; failed stay failed; completed ignore commands", async () => {

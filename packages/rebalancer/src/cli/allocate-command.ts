@@ -1,8 +1,9 @@
 /** `archipelago allocate`: new microshards on the least-loaded islands (as `archipelago-migrate allocate`). */
 import { existsSync } from "node:fs";
-import { allocateMicroshards, loadMigrations } from "@archipelago/migrate";
+import { allocateMicroshards, IslandMasters, loadMigrations } from "@archipelago/migrate";
 import { microshardSchema } from "@archipelago/topology";
 import { type Command, Option } from "commander";
+import { effectiveConfig } from "../jobs/parent-jobs.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast, numberList } from "./cli-options.js";
 import { type CliIo, withCluster } from "./cli-session.js";
@@ -46,12 +47,14 @@ export function addAllocateCommand(program: Command, io: CliIo): void {
         if (!existsSync(options.dir)) {
           throw new UsageError(`the migrations folder ${options.dir} does not exist`);
         }
-        const result = await allocateMicroshards(session.masters, {
+        // Islands an operator marked draining get no new microshards either.
+        const masters = new IslandMasters(await effectiveConfig(session.config, session.masters));
+        const result = await allocateMicroshards(masters, {
           migrations: loadMigrations(options.dir),
           lockWaitMs: options.lockWait,
           ...(options.count === undefined ? {} : { count: options.count }),
           ...(options.numbers === undefined ? {} : { numbers: options.numbers }),
-        });
+        }).finally(() => masters.end());
         session.print(result, () =>
           [
             ...result.allocated.map(

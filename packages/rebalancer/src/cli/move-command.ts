@@ -12,7 +12,7 @@ import type { JobRecord } from "../jobs/job-store.js";
 import { MoveRefusedError } from "../move/move-errors.js";
 import type { MoveOptions } from "../move/move-options.js";
 import { isMoveStep, rollsForward } from "../move/move-steps.js";
-import { Mover } from "../move/mover.js";
+import { Mover, processIdentity } from "../move/mover.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast, microshardArgument } from "./cli-options.js";
 import { type CliIo, type CliSession, withCluster } from "./cli-session.js";
@@ -65,7 +65,7 @@ export function addMoveCommand(program: Command, io: CliIo): void {
           config: session.config,
           masters: session.masters,
           options: moveOptions,
-        }).createMove(microshard, options.to);
+        }).createMove(microshard, options.to, { owner: processIdentity() });
         await runMoveJob(session, job, moveOptions);
       }),
     );

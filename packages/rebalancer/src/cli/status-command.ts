@@ -1,5 +1,6 @@
 /** `archipelago status`: islands, nodes and roles, microshards with states and sizes, the imbalance. */
 import type { Command } from "commander";
+import { effectiveConfig } from "../jobs/parent-jobs.js";
 import {
   type ClusterStatus,
   type IslandStatus,
@@ -17,7 +18,11 @@ export function addStatusCommand(program: Command, io: CliIo): void {
     )
     .action((_options: unknown, command: Command) =>
       withCluster(io, command, async (session) => {
-        const status = await readClusterStatus(session.config, session.masters);
+        // Islands marked draining show as such; an unreachable control island must not hide the rest.
+        const config = await effectiveConfig(session.config, session.masters).catch(
+          () => session.config,
+        );
+        const status = await readClusterStatus(config, session.masters);
         session.print(status, () => formatStatus(status));
       }),
     );

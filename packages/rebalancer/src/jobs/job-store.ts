@@ -53,6 +53,12 @@ export interface JobRecord {
   readonly stoppedBy: StoppedBy | null;
   /** What the job was asked for: a rebalance's threshold, the island a drain empties, a count. */
   readonly params: Record<string, unknown>;
+  /**
+   * The process that created the job to run it itself (`archipelago move`), or null for jobs the
+   * leading manager runs. Managers leave a `new` job with an owner alone; once it is running and its
+   * process is gone (interrupted), any manager resumes it.
+   */
+  readonly owner: string | null;
   readonly microshard: number | null;
   readonly sourceIsland: number | null;
   readonly targetIsland: number | null;
@@ -74,6 +80,7 @@ export interface MoveObject {
 
 export interface NewJob {
   readonly type: JobType;
+  readonly owner?: string;
   readonly parentId?: number;
   readonly params?: Record<string, unknown>;
   readonly microshard?: number;
@@ -94,6 +101,7 @@ interface JobRow {
   state_reason: string | null;
   stopped_by: StoppedBy | null;
   params: Record<string, unknown>;
+  owner: string | null;
   microshard: number | null;
   source_island: number | null;
   target_island: number | null;
@@ -115,6 +123,7 @@ function toJob(row: JobRow): JobRecord {
     stateReason: row.state_reason,
     stoppedBy: row.stopped_by,
     params: row.params,
+    owner: row.owner,
     microshard: row.microshard,
     sourceIsland: row.source_island,
     targetIsland: row.target_island,
@@ -182,6 +191,7 @@ export class JobStore {
     microshard: number;
     sourceIsland: number;
     targetIsland: number;
+    owner?: string;
     checkpoint?: Record<string, unknown>;
   }): Promise<JobRecord | undefined> {
     return this.#transaction(async (client) => {
@@ -466,8 +476,9 @@ async function insertJob(
   const status = initialStatus(global.state === "running");
   const { rows } = await client.query<JobRow>(
     `INSERT INTO archipelago.jobs (type, parent_id, state, stopped_by, state_reason, params,
-                                   microshard, source_island, target_island, checkpoint, step, history)
-     VALUES ($2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, $12,
+                                   microshard, source_island, target_island, checkpoint, step, owner,
+                                   history)
+     VALUES ($2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, $12, $13,
              jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
                'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', 'created', 'detail', $1::text)))
      ${
@@ -491,6 +502,7 @@ async function insertJob(
       input.targetIsland ?? null,
       JSON.stringify(input.checkpoint ?? {}),
       input.step ?? "new",
+      input.owner ?? null,
     ],
   );
   return rows[0] ? toJob(rows[0]) : undefined;

@@ -13,7 +13,6 @@
  * Every decision is re-read from the control catalog each tick; the leader's memory holds only what it
  * is running. A new leader therefore needs no hand-over: it reads the same jobs and carries on.
  */
-import { hostname } from "node:os";
 import { allocateMicroshards, IslandMasters, publishClusterMap } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
 import { readDrainingIslands, withDraining } from "../jobs/draining-islands.js";
@@ -23,7 +22,7 @@ import { heldMoveLocks } from "../jobs/move-locks.js";
 import { effectiveConfig, settleParentJob } from "../jobs/parent-jobs.js";
 import type { MoveProgress } from "../move/move-context.js";
 import { MoveStoppedError } from "../move/move-errors.js";
-import { Mover } from "../move/mover.js";
+import { Mover, processIdentity } from "../move/mover.js";
 import { readClusterStatus } from "../status/cluster-status.js";
 import {
   type AutoMeasurement,
@@ -84,7 +83,7 @@ export class Manager {
     const given = deps.options ?? {};
     this.options = {
       ...DEFAULT_MANAGER_OPTIONS,
-      identity: `${hostname()}:${process.pid}`,
+      identity: processIdentity(),
       ...given,
       limits: { ...DEFAULT_MANAGER_OPTIONS.limits, ...given.limits },
       auto: { ...DEFAULT_MANAGER_OPTIONS.auto, ...given.auto },
@@ -186,7 +185,15 @@ export class Manager {
 
   async #lead(): Promise<void> {
     const store = await this.control.store();
-    const measured = Date.now() >= this.#nextMeasureAt ? await this.#measure(store) : undefined;
+    let measured: AutoMeasurement | undefined;
+    if (Date.now() >= this.#nextMeasureAt) {
+      this.#nextMeasureAt = Date.now() + this.options.measureEveryMs;
+      // A failed measurement (an island failing over) must not hold up the jobs.
+      measured = await this.#measure(store).catch((error: unknown) => {
+        this.#emit({ type: "error", during: "measure", message: (error as Error).message });
+        return undefined;
+      });
+    }
     if (!measured) await store.heartbeat(this.options.identity);
     if (this.options.mode === "off") return;
 
@@ -240,8 +247,11 @@ export class Manager {
     const mine = (j: JobRecord) => this.#moves.has(j.id);
     const elsewhere = (j: JobRecord) => !mine(j) && held.has(j.microshard as number);
     const running = moves.filter((j) => mine(j) || elsewhere(j));
-    // New moves, and moves recorded as running whose process died (nobody holds their lock).
-    const candidates = moves.filter((j) => !mine(j) && !elsewhere(j));
+    // New moves (but not those a process created to run itself), and moves recorded as running
+    // whose process died (nobody holds their lock).
+    const candidates = moves.filter(
+      (j) => !mine(j) && !elsewhere(j) && !(j.state === "new" && j.owner !== null),
+    );
     const schedule = scheduleMoves({
       candidates: candidates.map((j) => ({
         jobId: j.id,
@@ -414,7 +424,6 @@ export class Manager {
     const marked = await readDrainingIslands(await this.#masters.pool(this.#config.globalIsland));
     const config = withDraining(this.#config, marked);
     const status = await readClusterStatus(config, this.#masters);
-    this.#nextMeasureAt = Date.now() + this.options.measureEveryMs;
     this.#sizes = new Map(
       status.islands.flatMap((i) =>
         i.microshards.filter((m) => m.state === "active").map((m) => [m.microshard, m.bytes]),

@@ -11,6 +11,7 @@
  * after it (or when it cannot be told whether the switch committed) leaves the job stalled, to be
  * resumed: a retired source is never brought back.
  */
+import { hostname } from "node:os";
 import {
   acquireMigrationLock,
   acquireSessionLock,
@@ -77,8 +78,15 @@ export class Mover {
     return new JobStore(await this.deps.masters.pool(this.deps.config.globalIsland));
   }
 
-  /** Creates a move job for `microshard` to `targetIsland` (the source is wherever it is active). */
-  async createMove(microshard: number, targetIsland: number): Promise<JobRecord> {
+  /**
+   * Creates a move job for `microshard` to `targetIsland` (the source is wherever it is active). With
+   * an `owner`, the caller runs the job itself and managers leave it alone until it is interrupted.
+   */
+  async createMove(
+    microshard: number,
+    targetIsland: number,
+    options: { owner?: string } = {},
+  ): Promise<JobRecord> {
     const active = (await readCatalogs(this.deps.masters)).find(
       (r) => r.microshard === microshard && r.state === "active",
     );
@@ -95,14 +103,15 @@ export class Mover {
       microshard,
       sourceIsland: active.island,
       targetIsland,
+      ...options,
     });
     if (!job) throw new MoveRefusedError(microshard, "another move of it is in progress");
     return job;
   }
 
-  /** Creates and runs a move. */
+  /** Creates and runs a move (in this process: no manager picks it up meanwhile). */
   async move(microshard: number, targetIsland: number): Promise<JobRecord> {
-    const job = await this.createMove(microshard, targetIsland);
+    const job = await this.createMove(microshard, targetIsland, { owner: processIdentity() });
     return this.run(job.id);
   }
 
@@ -299,6 +308,11 @@ export class Mover {
       .catch(() => {});
     throw aborted;
   }
+}
+
+/** Names this process in a job's `owner`. */
+export function processIdentity(): string {
+  return `${hostname()}:${process.pid}`;
 }
 
 function stoppedError(job: JobRecord): MoveStoppedError {
