@@ -290,6 +290,17 @@ it("automatic mode stays quiet under the start line and rebalances above it", as
     await new Promise((r) => setTimeout(r, 2_000));
     expect(m.events.filter((e) => e.type === "measured").length).toBeGreaterThan(2);
     expect(await parents()).toBe(quietBefore);
+    // The leader stores what it measured and publishes the cluster map to every island.
+    const global = await control.globalState();
+    expect(global.leader).toBe(m.options.identity);
+    expect(global.measurement).toMatchObject({ imbalance: expect.any(Number) });
+    const published = m.events.find((e) => e.type === "map-published") as { epoch: number };
+    for (const { island } of fx.local.islands) {
+      const [row] = await fx.local
+        .master(island)
+        .query("SELECT epoch FROM archipelago.cluster_map_epoch");
+      expect(Number((row as { epoch: string }).epoch)).toBeGreaterThanOrEqual(published.epoch);
+    }
     // Island 2 is back: the others are now 1.5x their share, above the line, so a rebalance starts.
     await control.undrain(2);
     await until(async () => expect(m.events.some((e) => e.type === "auto")).toBe(true), 20_000);
