@@ -3,24 +3,35 @@
  * one statement per island, however many microshards it spans.
  *
  * DataLoader collects the tick's requests. They are grouped by (table, column, read role, session) and
- * then by the island each microshard lives on; each island gets one statement that unions one
- * schema-qualified SELECT per microshard:
+ * then by the island each microshard lives on; each island gets one statement (its text is built in
+ * internal/load-statement.ts and cached per shape): a plain SELECT when the group is one microshard,
+ * else one schema-qualified SELECT per microshard, unioned, each row marked with its microshard:
  *
- *   SELECT 3 AS "__microshard", t.* FROM sh0003.users t WHERE t.id = ANY($1)
- *   UNION ALL SELECT 7, t.* FROM sh0007.users t WHERE t.id = ANY($2)
+ *   SELECT 3 AS "__microshard", t.* FROM sh0003."users" t WHERE t."id" = ANY($1)
+ *   UNION ALL SELECT 7 AS "__microshard", t.* FROM sh0007."users" t WHERE t."id" = ANY($2)
  *
  * A group whose microshards are no longer on one island when it runs (a move happened between grouping
  * and routing) is regrouped; every other failure is the executor's to retry or to report, per key.
+ *
+ * This is the hot path of every point read: per load it does a field comparison, a map lookup only when
+ * the microshard changes from the previous load, and one map lookup for its row; per batch it builds no
+ * SQL text for a shape it has seen.
  */
 
-import { microshardSchema } from "@archipelago/topology";
 import DataLoader from "dataloader";
+import type pg from "pg";
 import type { MapSource } from "./discovery.js";
 import { type Executor, type ReadRole, SplitAcrossIslandsSignal } from "./executor.js";
 import { append } from "./internal/append.js";
+import {
+  groupByMicroshard,
+  indexMarkedRows,
+  LoadStatements,
+  type MicroshardLoads,
+  RowCopiers,
+} from "./internal/load-statement.js";
 import { SessionIds } from "./internal/session-ids.js";
 import type { Session } from "./session.js";
-import { quoteIdentifier } from "./sql-guard.js";
 
 export interface LoadRequest {
   readonly microshard: number;
@@ -33,11 +44,11 @@ export interface LoadRequest {
 
 type Row = Record<string, unknown>;
 
-const MICROSHARD_COLUMN = "__microshard";
-
 export class BatchLoader {
   readonly #loader: DataLoader<LoadRequest, Row | undefined>;
   readonly #sessionIds = new SessionIds();
+  readonly #statements = new LoadStatements();
+  readonly #copiers = new RowCopiers();
 
   constructor(
     private readonly executor: Executor,
@@ -55,11 +66,21 @@ export class BatchLoader {
   }
 
   async #loadBatch(requests: readonly LoadRequest[]): Promise<(Row | undefined | Error)[]> {
-    const results: (Row | undefined | Error)[] = new Array(requests.length);
+    const count = requests.length;
+    const results: (Row | undefined | Error)[] = new Array(count);
     // The common case: one tick's loads all share table, column, role and session; no keys to build.
     const first = requests[0] as LoadRequest;
-    if (requests.every((r) => sameSource(r, first))) {
-      await this.#loadGroup(requests, Array.from(requests.keys()), results);
+    let uniform = true;
+    for (let i = 1; i < count; i++) {
+      if (!sameSource(requests[i] as LoadRequest, first)) {
+        uniform = false;
+        break;
+      }
+    }
+    if (uniform) {
+      const all: number[] = new Array(count);
+      for (let i = 0; i < count; i++) all[i] = i;
+      await this.#loadGroup(requests, all, results);
       return results;
     }
     const bySource = new Map<string, number[]>();
@@ -74,104 +95,149 @@ export class BatchLoader {
   }
 
   /** Loads requests that share table, column, role and session: one statement per island. */
-  async #loadGroup(
+  #loadGroup(
     requests: readonly LoadRequest[],
     indexes: readonly number[],
     results: (Row | undefined | Error)[],
   ): Promise<void> {
+    return this.#loadMicroshards(requests, groupByMicroshard(requests, indexes), results);
+  }
+
+  /** Groups microshards by the island each lives on (one map lookup per microshard) and loads each. */
+  async #loadMicroshards(
+    requests: readonly LoadRequest[],
+    groups: readonly MicroshardLoads[],
+    results: (Row | undefined | Error)[],
+  ): Promise<void> {
     const map = this.discovery.map;
-    const byIsland = new Map<number, number[]>();
-    for (const index of indexes) {
-      const microshard = (requests[index] as LoadRequest).microshard;
-      const placement = map.locate(microshard);
+    const byIsland = new Map<number, MicroshardLoads[]>();
+    for (const group of groups) {
+      const placement = map.locate(group.microshard);
       // Microshards not active in the map (unknown yet, or mid-switch) go alone: the executor waits
       // for them or reports them missing, without holding up the rest.
-      const key = placement.kind === "active" ? placement.island : -1 - microshard;
-      append(byIsland, key, index);
+      append(
+        byIsland,
+        placement.kind === "active" ? placement.island : -1 - group.microshard,
+        group,
+      );
     }
     // One island (the common case) runs without the Promise.all machinery.
     if (byIsland.size === 1) {
-      await this.#loadIslandGroup(requests, [...byIsland.values()][0] as number[], results);
+      await this.#loadIsland(requests, groups, results);
       return;
     }
     await Promise.all(
-      [...byIsland.values()].map((group) => this.#loadIslandGroup(requests, group, results)),
+      [...byIsland.values()].map((onIsland) => this.#loadIsland(requests, onIsland, results)),
     );
   }
 
-  async #loadIslandGroup(
+  async #loadIsland(
     requests: readonly LoadRequest[],
-    group: readonly number[],
+    groups: readonly MicroshardLoads[],
     results: (Row | undefined | Error)[],
   ): Promise<void> {
     try {
-      const rows = await this.#runIslandStatement(requests, group);
-      for (const index of group) {
-        const request = requests[index] as LoadRequest;
-        results[index] = rows.get(request.microshard)?.get(String(request.value));
-      }
+      await this.#runIslandStatement(requests, groups, results);
     } catch (error) {
       if (error instanceof SplitAcrossIslandsSignal) {
-        await this.#loadGroup(requests, group, results);
+        await this.#loadMicroshards(requests, groups, results);
         return;
       }
-      if (isShapeMismatch(error) && new Set(group.map((i) => requests[i]?.microshard)).size > 1) {
-        // The microshards' tables differ (a migration is rolling out): one statement each.
-        const byMicroshard = new Map<number, number[]>();
-        for (const i of group) {
-          const m = (requests[i] as LoadRequest).microshard;
-          append(byMicroshard, m, i);
-        }
-        // Each microshard alone: the same path, which cannot meet a shape mismatch again.
-        await Promise.all(
-          [...byMicroshard.values()].map((one) => this.#loadIslandGroup(requests, one, results)),
-        );
+      if (isShapeMismatch(error) && groups.length > 1) {
+        // The microshards' tables differ (a migration is rolling out): one statement each, on the
+        // same path, which cannot meet a shape mismatch again.
+        await Promise.all(groups.map((one) => this.#loadIsland(requests, [one], results)));
         return;
       }
-      for (const index of group) results[index] = error as Error;
+      for (const group of groups)
+        for (const index of group.indexes) results[index] = error as Error;
     }
   }
 
+  /** The statement of several microshards: its rows by microshard and value, without the marker. */
+  #markedRun(
+    text: string,
+    params: unknown[],
+    column: string,
+  ): (client: pg.PoolClient) => Promise<Map<number, Map<string, Row>>> {
+    return (client) =>
+      client
+        .query<Row>(text, params)
+        .then((result) => indexMarkedRows(result.rows, column, this.#copiers.for(result.fields)));
+  }
+
+  /** Runs one island's statement and, once it succeeded, writes each request's row into `results`. */
   async #runIslandStatement(
     requests: readonly LoadRequest[],
-    group: readonly number[],
-  ): Promise<Map<number, Map<string, Row>>> {
-    const first = requests[group[0] as number] as LoadRequest;
-    const valuesByMicroshard = new Map<number, unknown[]>();
-    for (const index of group) {
-      const request = requests[index] as LoadRequest;
-      append(valuesByMicroshard, request.microshard, request.value);
+    groups: readonly MicroshardLoads[],
+    results: (Row | undefined | Error)[],
+  ): Promise<void> {
+    const first = requests[(groups[0] as MicroshardLoads).indexes[0] as number] as LoadRequest;
+    const column = first.column;
+    if (groups.length === 1) {
+      // One microshard: every row is its own, found by its value as text (bigint IDs come back as
+      // strings).
+      const { microshard, indexes, values } = groups[0] as MicroshardLoads;
+      const text = this.#statements.text(first.table, column, [microshard]);
+      const rows = await this.executor.execute({
+        microshards: [microshard],
+        write: false,
+        idempotent: true,
+        role: first.role,
+        session: first.session,
+        batchSize: indexes.length,
+        run: plainRun(text, [values]),
+      });
+      const found = new Map<string, Row>();
+      for (const row of rows) found.set(String(row[column]), row);
+      fill(results, indexes, values, found);
+      return;
     }
-    const microshards = [...valuesByMicroshard.keys()];
-    const table = quoteIdentifier(first.table);
-    const column = quoteIdentifier(first.column);
-    const sql = microshards
-      .map(
-        (microshard, i) =>
-          `SELECT ${microshard} AS "${MICROSHARD_COLUMN}", t.* FROM ${microshardSchema(microshard)}.${table} t WHERE t.${column} = ANY($${i + 1})`,
-      )
-      .join("\nUNION ALL\n");
-    const params = microshards.map((m) => valuesByMicroshard.get(m));
-    return this.executor.execute({
+    // Ascending, so that one set of microshards always makes one statement text.
+    const sorted = [...groups].sort((a, b) => a.microshard - b.microshard);
+    const microshards = sorted.map((g) => g.microshard);
+    const text = this.#statements.text(first.table, column, microshards);
+    let batchSize = 0;
+    for (const group of sorted) batchSize += group.indexes.length;
+    const found = await this.executor.execute({
       microshards,
       write: false,
       idempotent: true,
       role: first.role,
       session: first.session,
-      batchSize: group.length,
-      run: async (client) => {
-        const { rows } = await client.query<Row>(sql, params);
-        // microshard → value as text → row: bigint IDs come back from pg as strings.
-        const found = new Map<number, Map<string, Row>>();
-        for (const microshard of microshards) found.set(microshard, new Map());
-        for (const row of rows) {
-          const { [MICROSHARD_COLUMN]: microshard, ...rest } = row;
-          found.get(Number(microshard))?.set(String(row[first.column]), rest);
-        }
-        return found;
-      },
+      batchSize,
+      run: this.#markedRun(
+        text,
+        sorted.map((g) => g.values),
+        column,
+      ),
     });
+    const none = new Map<string, Row>();
+    for (const { microshard, indexes, values } of sorted) {
+      fill(results, indexes, values, found.get(microshard) ?? none);
+    }
   }
+}
+
+/** The statement of one microshard: its rows as they are. */
+function plainRun(text: string, params: unknown[]): (client: pg.PoolClient) => Promise<Row[]> {
+  return (client) => client.query<Row>(text, params).then(rowsOf);
+}
+
+/** Each request's row by its value as text, or undefined when the statement found none. */
+function fill(
+  results: (Row | undefined | Error)[],
+  indexes: readonly number[],
+  values: readonly unknown[],
+  found: ReadonlyMap<string, Row>,
+): void {
+  for (let i = 0; i < indexes.length; i++) {
+    results[indexes[i] as number] = found.get(String(values[i]));
+  }
+}
+
+function rowsOf(result: { rows: Row[] }): Row[] {
+  return result.rows;
 }
 
 function sameSource(a: LoadRequest, b: LoadRequest): boolean {

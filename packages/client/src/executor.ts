@@ -126,7 +126,9 @@ export class Executor {
       const lookedUpAt = performance.now();
       const map = this.discovery.map;
       const generations = new Map<number, number>();
-      const islands = new Set<number>();
+      // The island of the first active microshard; `split` once another one is elsewhere.
+      let islandNumber = -1;
+      let split = false;
       let blocked: "missing" | "in-motion" | undefined;
       let missingMicroshard = -1;
       for (const microshard of spec.microshards) {
@@ -141,7 +143,8 @@ export class Executor {
           continue;
         }
         generations.set(microshard, placement.generation);
-        islands.add(placement.island);
+        if (islandNumber === -1) islandNumber = placement.island;
+        else if (placement.island !== islandNumber) split = true;
       }
       if (blocked === "missing") {
         if (this.discovery.conflicts.has(missingMicroshard)) {
@@ -166,8 +169,7 @@ export class Executor {
         await this.discovery.rediscover(lookedUpAt);
         continue;
       }
-      if (islands.size > 1) throw new SplitAcrossIslandsSignal(spec.microshards);
-      const islandNumber = [...islands][0] as number;
+      if (split) throw new SplitAcrossIslandsSignal(spec.microshards);
       if (spec.session) {
         // The session wrote a newer generation than this map knows: the map is stale, and the island
         // it points at holds a frozen copy that must not answer. Wait for a map that caught up.
@@ -210,23 +212,24 @@ export class Executor {
       // A checkout that times out while every connection is busy means an overloaded pool, not a
       // dead node: it must not look like a failover.
       const saturated = node.isSaturated();
-      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+      let ok = false;
+      let value: T | undefined;
+      let error: unknown;
       try {
         client = await node.pool().connect();
         phase = "query";
-        const value = await spec.run(client, target);
+        value = await spec.run(client, target);
         if (spec.write && spec.session) await this.#recordWrite(client, spec, target);
-        outcome = { ok: true, value };
-      } catch (error) {
-        outcome = { ok: false, error };
+        ok = true;
+      } catch (caught) {
+        error = caught;
       }
-      if (outcome.ok) {
+      if (ok) {
         client?.release();
         node.markUp();
         this.#emitQuery(spec, target, reason, attempt, attemptStarted, undefined);
-        return outcome.value;
+        return value as T;
       }
-      const error = outcome.error;
       if (error instanceof SplitAcrossIslandsSignal || error instanceof CallerError) {
         client?.release();
         throw error instanceof CallerError ? error.error : error;

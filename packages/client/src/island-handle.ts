@@ -21,8 +21,14 @@ export class IslandHandle {
    * wait (and fail at their deadline) until only one remains.
    */
   master(now = Date.now()): NodeHandle | undefined {
-    const masters = this.nodes.filter((n) => n.role === "master" && n.isAvailable(now));
-    return masters.length === 1 ? masters[0] : undefined;
+    // Asked once per statement: a loop, not a filtered copy of the node list.
+    let found: NodeHandle | undefined;
+    for (const node of this.nodes) {
+      if (node.role !== "master" || !node.isAvailable(now)) continue;
+      if (found) return undefined;
+      found = node;
+    }
+    return found;
   }
 
   /**

@@ -24,6 +24,9 @@ export interface NodeProbe {
   readonly position: bigint | undefined;
 }
 
+/** Every success marks its node up: one shared value rather than a new object per statement. */
+const UP: NodeHealth = Object.freeze({ kind: "up" });
+
 export class NodeHandle {
   #pool: pg.Pool | undefined;
   #role: NodeRole = "unknown";
@@ -73,7 +76,7 @@ export class NodeHandle {
   }
 
   markUp(): void {
-    this.#health = { kind: "up" };
+    this.#health = UP;
   }
 
   /** The node's role changed under us (a 25006 on a write): forget it until the next probe. */
