@@ -166,15 +166,23 @@ export class Ent<
 
   /** The row with this ID. @throws EntNotFoundError, EntNotReadableError, InvalidIdError */
   load(vc: Viewer, id: string): Promise<RowOf<Fs>> {
-    return this.loadNullable(vc, id).then((row) => {
+    return this.#loadById(vc, id).then((row) => {
       if (row === null) throw new EntNotFoundError(this.name, String(id));
-      return row;
+      return vc.isOmni ? row : (this.#readableOrThrow(vc, row) as RowOf<Fs> | Promise<RowOf<Fs>>);
     });
   }
 
   /** The row with this ID, or null when there is none. @throws EntNotReadableError, InvalidIdError */
   loadNullable(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
-    // The hot path of every app: no async frames of its own, one promise per layer at most.
+    const pending = this.#loadById(vc, id);
+    return vc.isOmni ? pending : pending.then((row) => this.#readableOrThrow(vc, row));
+  }
+
+  /**
+   * The hot path of every app: the viewer's cached or pending load, else a batched load. No async
+   * frames of its own, so a load costs one promise per layer at most (measured in bench/ent-loads).
+   */
+  #loadById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
     const cache = vc.cacheOf(this.name);
     const key = `id:${id}`;
     let pending = cache?.get(key) as Promise<RowOf<Fs> | null> | undefined;
@@ -182,7 +190,7 @@ export class Ent<
       pending = this.#fetchById(vc, id, cache, key);
       cache?.set(key, pending);
     }
-    return vc.isOmni ? pending : pending.then((row) => this.#readableOrThrow(vc, row));
+    return pending;
   }
 
   /**

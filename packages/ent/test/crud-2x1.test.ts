@@ -1,6 +1,9 @@
 import { InvalidIdError } from "@archipelago/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
+  allowAll,
+  defineEnt,
   EntNotFoundError,
   EntNotReadableError,
   EntNotWritableError,
@@ -12,6 +15,16 @@ import { knownMicroshards } from "../src/internal/known-microshards.js";
 import { placeByKey } from "../src/random-placement.js";
 import { type EntFixture, startEntFixture } from "./helpers/ent-fixture.js";
 import { Comment, fired, Plan, Topic, User, Workspace } from "./helpers/test-entities.js";
+
+/** The plans table again, with a 300 ms staleness bound. */
+const ShortCachedPlan = defineEnt({
+  name: "ShortCachedPlan",
+  table: "plans",
+  fields: { code: z.string(), name: z.string() },
+  shard: "global",
+  cache: { maxAgeMs: 300 },
+  privacy: { read: [allowAll] },
+});
 
 let fx: EntFixture;
 let omni: Viewer;
@@ -99,6 +112,23 @@ describe("global entities (shard 0)", () => {
     // This process's own write clears the cache.
     await Plan.update(vc, id, { maxMembers: 11 });
     expect(await Plan.load(vc, id)).toMatchObject({ name: "Changed elsewhere", maxMembers: 11 });
+  });
+
+  it("other processes' writes show once the staleness bound has passed", async () => {
+    const id = await Plan.insert(omni, {
+      code: "short",
+      name: "Short",
+      maxMembers: 1,
+      priceCents: 1n,
+    });
+    const vc = Viewer.omni(fx.cluster, { cacheMax: 0 });
+    expect((await ShortCachedPlan.load(vc, id)).name).toBe("Short");
+    await fx.local
+      .master(fx.cluster.config.globalIsland)
+      .query("UPDATE sh0000.plans SET name = 'Renamed' WHERE id = $1", [id]);
+    expect((await ShortCachedPlan.load(vc, id)).name).toBe("Short");
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await ShortCachedPlan.load(vc, id)).name).toBe("Renamed");
   });
 
   it("a sharded ID is not a global entity's row", async () => {
@@ -290,6 +320,23 @@ describe("CRUD on sharded entities", () => {
     ).rejects.toBeInstanceOf(EntQueryError);
     // @ts-expect-error not a unique key
     await expect(Topic.loadBy(omni, { title: "x" })).rejects.toBeInstanceOf(EntQueryError);
+    const { workspaceId, userId } = await tenant("bad-input");
+    const topicId = await Topic.insert(omni, {
+      workspaceId,
+      authorId: userId,
+      title: "t",
+      closedAt: null,
+    });
+    // The colocation field decides the microshard: it cannot be changed.
+    await expect(
+      // @ts-expect-error as a JavaScript caller might send
+      Topic.update(omni, topicId, { workspaceId: "1000100000000000001" }),
+    ).rejects.toBeInstanceOf(EntValidationError);
+    // Which of insert or update ran is known too late for triggers: refused, nothing written.
+    await expect(
+      Topic.upsert(omni, { workspaceId, authorId: userId, title: "t", closedAt: null }),
+    ).rejects.toBeInstanceOf(EntQueryError);
+    expect(await Topic.count(omni, { workspaceId })).toBe(1);
   });
 });
 
