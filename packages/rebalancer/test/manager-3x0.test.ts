@@ -12,6 +12,7 @@ import {
   TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
 import { JobControl, type JobRecord, Manager, type ManagerEvent } from "../src/index.js";
+import { startAppWriter } from "./helpers/app-writer.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
@@ -56,47 +57,6 @@ async function placement(): Promise<Map<number, number>> {
   return new Map(rows.filter((r) => r.state === "active").map((r) => [r.microshard, r.island]));
 }
 
-/** Writes rows to every microshard until stopped; returns the acknowledged row numbers per microshard. */
-function appWriter() {
-  const acknowledged = new Map<number, number[]>();
-  const errors: unknown[] = [];
-  let stop = false;
-  const done = (async () => {
-    for (let i = 0; !stop; i++) {
-      const m = (i % 8) + 1;
-      const n = 100_000 + i;
-      try {
-        await fx.cluster
-          .shard(m)
-          .query(`INSERT INTO sh000${m}.items (n) VALUES ($1) ON CONFLICT (n) DO NOTHING`, [n], {
-            write: true,
-            idempotent: true,
-          });
-        acknowledged.set(m, [...(acknowledged.get(m) ?? []), n]);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  })();
-  return {
-    errors,
-    async stop(): Promise<number> {
-      stop = true;
-      await done;
-      await fx.cluster.rediscover();
-      let lost = 0;
-      for (const [m, ns] of acknowledged) {
-        const rows = await fx.cluster
-          .shard(m)
-          .query<{ n: number }>(`SELECT n FROM sh000${m}.items`, [], { role: "master" });
-        const stored = new Set(rows.map((r) => r.n));
-        lost += ns.filter((n) => !stored.has(n)).length;
-      }
-      return lost;
-    },
-  };
-}
-
 beforeAll(async () => {
   // Island 3 is "new": it is draining while the microshards are allocated, so it gets none.
   fx = await startClientFixture({ islands: 3, replicasPerIsland: 0, microshards: 0 });
@@ -126,7 +86,7 @@ afterAll(async () => {
 });
 
 it("a rebalance job moves microshards onto a new island while an app writes, within the limits", async () => {
-  const app = appWriter();
+  const app = startAppWriter(fx.cluster, 8, 100_000);
   const m = manager({ limits: { maxParallelMoves: 2, maxMovesPerIsland: 1 } }).start();
   let moves: JobRecord[];
   try {
@@ -245,7 +205,7 @@ it("refuses bad and conflicting requests with typed errors, changing nothing", a
 });
 
 it("drains an island that the app can then forget; automatic mode leaves it empty", async () => {
-  const app = appWriter();
+  const app = startAppWriter(fx.cluster, 8, 100_000);
   const m = manager({ mode: "automatic", auto: { confirmations: 1, cooldownMs: 0 } }).start();
   try {
     const drain = await control.createDrain(2, "test: retire island 2");

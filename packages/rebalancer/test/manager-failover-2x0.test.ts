@@ -17,6 +17,7 @@ import {
   TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
 import { JobControl, type JobRecord } from "../src/index.js";
+import { startAppWriter } from "./helpers/app-writer.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 const BIN = join(import.meta.dirname, "../bin/archipelago.js");
@@ -118,27 +119,7 @@ it("the standby takes over when the leader dies mid-rebalance, and the rebalance
   );
   expect((await control.globalState()).leader).toBe("manager-a");
 
-  const acknowledged = new Map<number, number[]>();
-  const errors: unknown[] = [];
-  let stop = false;
-  const writer = (async () => {
-    for (let i = 0; !stop; i++) {
-      const m = (i % 6) + 1;
-      const n = 1_000_000 + i;
-      try {
-        await fx.cluster
-          .shard(m)
-          .query(`INSERT INTO sh000${m}.items (n) VALUES ($1) ON CONFLICT (n) DO NOTHING`, [n], {
-            write: true,
-            idempotent: true,
-          });
-        acknowledged.set(m, [...(acknowledged.get(m) ?? []), n]);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  })();
-
+  const app = startAppWriter(fx.cluster, 6, 1_000_000);
   let children: JobRecord[] = [];
   try {
     const created = await control.createRebalance({ threshold: 0.1 });
@@ -173,23 +154,10 @@ it("the standby takes over when the leader dies mid-rebalance, and the rebalance
     expect(resumed.history.filter((h) => h.type === "running").length).toBeGreaterThanOrEqual(2);
     expect((await control.globalState()).leader).toBe("manager-b");
   } finally {
-    stop = true;
-    await writer;
+    expect(await app.stop()).toBe(0);
   }
   expect(children.every((c) => c.state === "completed")).toBe(true);
-  expect(errors).toEqual([]);
-  await fx.cluster.rediscover();
-  let lost = 0;
-  for (const [m, ns] of acknowledged) {
-    const rows = await fx.cluster
-      .shard(m)
-      .query<{ n: number }>(`SELECT n FROM sh000${m}.items WHERE n >= 1000000`, [], {
-        role: "master",
-      });
-    const stored = new Set(rows.map((r) => r.n));
-    lost += ns.filter((n) => !stored.has(n)).length;
-  }
-  expect(lost).toBe(0);
+  expect(app.errors).toEqual([]);
   b.child.kill("SIGTERM");
   await until(async () => (b.child.exitCode !== null ? true : undefined), "manager-b to exit");
   expect(b.lines.some((l) => l.type === "manager-stopped")).toBe(true);

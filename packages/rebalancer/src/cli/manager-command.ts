@@ -3,12 +3,16 @@
  * does (or waits to take over), and prints what it does as JSON lines on stdout.
  * `archipelago start|stop --reason …`: the global switch that every manager obeys.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { loadMigrations } from "@archipelago/migrate";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { JobControl } from "../jobs/job-control.js";
 import type { GlobalState } from "../jobs/job-store.js";
 import type { ManagerMode } from "../manager/auto-rebalance.js";
+import { type HttpAddress, parseHttpAddress } from "../http/http-address.js";
+import { MIN_TOKEN_LENGTH } from "../http/http-auth.js";
+import { type ManagerHttp, startManagerHttp } from "../http/manager-http.js";
+import { ManagerMetrics } from "../http/manager-metrics.js";
 import { Manager } from "../manager/manager.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast } from "./cli-options.js";
@@ -25,6 +29,39 @@ interface ManagerCommandOptions extends LimitOptions {
   readonly cooldown?: number;
   readonly migrations?: string;
   readonly identity?: string;
+  readonly http?: HttpAddress;
+  readonly tokenFile?: string;
+}
+
+function httpAddress(value: string): HttpAddress {
+  const address = parseHttpAddress(value);
+  if (!address) throw new InvalidArgumentError("expected [host:]port, e.g. 8080 or 0.0.0.0:8080");
+  return address;
+}
+
+/** The HTTP API's bearer token: from a file or the environment, never from argv (ps shows argv). */
+function httpToken(tokenFile: string | undefined): string {
+  let token: string | undefined;
+  if (tokenFile !== undefined) {
+    try {
+      token = readFileSync(tokenFile, "utf8").trim();
+    } catch (error) {
+      throw new UsageError(
+        `cannot read the token file ${tokenFile} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  } else {
+    token = process.env.ARCHIPELAGO_HTTP_TOKEN?.trim();
+  }
+  if (!token) {
+    throw new UsageError(
+      "--http needs a bearer token: set ARCHIPELAGO_HTTP_TOKEN or pass --token-file <file>",
+    );
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(`the HTTP token must be at least ${MIN_TOKEN_LENGTH} characters long`);
+  }
+  return token;
 }
 
 function ratio(value: string): number {
@@ -68,15 +105,23 @@ export function addManagerCommands(program: Command, io: CliIo): void {
         integerAtLeast(0, "--cooldown"),
       )
       .option("--migrations <dir>", "migrations folder, for allocate jobs")
+      .option("--identity <name>", "this process's name in the catalog and logs (default host:pid)")
       .option(
-        "--identity <name>",
-        "this process's name in the catalog and logs (default host:pid)",
+        "--http <[host:]port>",
+        "serve the HTTP API (/_reshard), /metrics and the operations page (host default 127.0.0.1)",
+        httpAddress,
+      )
+      .option(
+        "--token-file <file>",
+        "the HTTP API's bearer token (default: $ARCHIPELAGO_HTTP_TOKEN)",
       ),
   ).action((options: ManagerCommandOptions, command: Command) =>
     withCluster(io, command, async (session) => {
       if (options.migrations !== undefined && !existsSync(options.migrations)) {
         throw new UsageError(`the migrations folder ${options.migrations} does not exist`);
       }
+      const token = options.http ? httpToken(options.tokenFile) : undefined;
+      const metrics = options.http ? new ManagerMetrics() : undefined;
       const manager = new Manager({
         config: session.config,
         masters: session.masters,
@@ -98,7 +143,11 @@ export function addManagerCommands(program: Command, io: CliIo): void {
             : { migrations: loadMigrations(options.migrations) }),
           ...(options.identity === undefined ? {} : { identity: options.identity }),
         },
-        onEvent: (event) => io.out(JSON.stringify({ at: new Date().toISOString(), ...event })),
+        onEvent: (event) => {
+          metrics?.onEvent(event);
+          io.out(JSON.stringify({ at: new Date().toISOString(), ...event }));
+        },
+        ...(metrics ? { onMoveProgress: metrics.onMoveProgress } : {}),
       });
       io.out(
         JSON.stringify({
@@ -113,8 +162,35 @@ export function addManagerCommands(program: Command, io: CliIo): void {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
       });
+      let http: ManagerHttp | undefined;
+      if (options.http && token && metrics) {
+        http = await startManagerHttp({
+          config: session.config,
+          masters: session.masters,
+          control: manager.control,
+          isLeader: () => manager.isLeader,
+          metrics,
+          token,
+          host: options.http.host,
+          port: options.http.port,
+          onServerError: (error, method, url) =>
+            io.out(
+              JSON.stringify({
+                at: new Date().toISOString(),
+                type: "http-error",
+                method,
+                path: url.split("?")[0],
+                message: (error as Error).message,
+              }),
+            ),
+        });
+        io.out(
+          JSON.stringify({ at: new Date().toISOString(), type: "http-listening", url: http.url }),
+        );
+      }
       manager.start();
       const signal = await stop;
+      await http?.close();
       // Moves in flight stop before their next step and stay running: the next leader resumes them.
       await manager.close();
       io.out(JSON.stringify({ at: new Date().toISOString(), type: "manager-stopped", signal }));

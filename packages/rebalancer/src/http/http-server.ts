@@ -41,7 +41,10 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     if (config?.public === true) return;
     if (auth.allows(request.headers.authorization)) return;
     const answer = errorAnswer(401, "a bearer token is required (Authorization: Bearer <token>)");
-    return reply.code(401).header("www-authenticate", 'Bearer realm="archipelago"').send(answer.body);
+    return reply
+      .code(401)
+      .header("www-authenticate", 'Bearer realm="archipelago"')
+      .send(answer.body);
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -74,6 +77,8 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
             body: request.body,
           });
           reply.code(answer.status).header("cache-control", "no-store");
+          reply.header("x-content-type-options", "nosniff");
+          if ("headers" in answer && answer.headers) reply.headers(answer.headers);
           const contentType = "contentType" in answer ? answer.contentType : undefined;
           if (contentType) return reply.type(contentType).send(answer.body);
           return reply.type("application/json; charset=utf-8").send(JSON.stringify(answer.body));

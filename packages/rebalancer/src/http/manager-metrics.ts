@@ -107,7 +107,8 @@ export class ManagerMetrics {
         if (!source()) return;
         const { jobs } = await snapshot();
         for (const type of JOB_TYPES) {
-          for (const state of JOB_STATES) this.set({ type, state }, jobs.get(`${type}/${state}`) ?? 0);
+          for (const state of JOB_STATES)
+            this.set({ type, state }, jobs.get(`${type}/${state}`) ?? 0);
         }
       },
     });

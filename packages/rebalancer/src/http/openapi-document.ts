@@ -78,7 +78,10 @@ function schemaOf(schema: z.ZodType, io: "input" | "output"): object {
   return rest;
 }
 
-function objectProperties(schema: z.ZodType | undefined, io: "input" | "output"): [string, object][] {
+function objectProperties(
+  schema: z.ZodType | undefined,
+  io: "input" | "output",
+): [string, object][] {
   if (!schema) return [];
   const json = schemaOf(schema, io) as { properties?: Record<string, object> };
   return Object.entries(json.properties ?? {});

@@ -16,6 +16,7 @@ export interface Answer {
   readonly body: unknown;
   /** JSON unless given. */
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface RawRequest {

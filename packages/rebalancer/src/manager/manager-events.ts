@@ -1,4 +1,5 @@
 /** What the shard manager reports, as it happens (the CLI prints them as JSON lines). */
+import type { JobRecord } from "../jobs/job-store.js";
 import type { AutoDecision } from "./auto-rebalance.js";
 
 export type ManagerEvent =
@@ -29,3 +30,15 @@ export type ManagerEvent =
       readonly writeBlockMs?: number;
     }
   | { readonly type: "error"; readonly during: string; readonly message: string };
+
+/** The `job-started` event of a job (a drain's island is its source). */
+export function jobStarted(job: JobRecord): ManagerEvent {
+  return {
+    type: "job-started",
+    jobId: job.id,
+    job: job.type,
+    microshard: job.microshard,
+    source: job.sourceIsland ?? (typeof job.params.island === "number" ? job.params.island : null),
+    target: job.targetIsland,
+  };
+}

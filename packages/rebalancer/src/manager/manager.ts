@@ -31,7 +31,7 @@ import {
   INITIAL_AUTO_MEMORY,
 } from "./auto-rebalance.js";
 import { LeaderLease } from "./leader-lease.js";
-import type { ManagerEvent } from "./manager-events.js";
+import { jobStarted, type ManagerEvent } from "./manager-events.js";
 import {
   DEFAULT_MANAGER_OPTIONS,
   type ManagerOptions,
@@ -219,14 +219,7 @@ export class Manager {
     let job = parent;
     if (parent.state === "new") {
       job = (await store.claim(parent.id, "carrying out the plan")) ?? parent;
-      this.#emit({
-        type: "job-started",
-        jobId: job.id,
-        job: job.type,
-        microshard: null,
-        source: null,
-        target: typeof job.params.island === "number" ? job.params.island : null,
-      });
+      this.#emit(jobStarted(job));
     }
     if ((await settleParentJob(deps, job)) === "finished") {
       const ended = (await store.get(job.id)) as JobRecord;
@@ -278,14 +271,7 @@ export class Manager {
 
   #startMove(store: JobStore, job: JobRecord): void {
     const controller = new AbortController();
-    this.#emit({
-      type: "job-started",
-      jobId: job.id,
-      job: "move",
-      microshard: job.microshard,
-      source: job.sourceIsland,
-      target: job.targetIsland,
-    });
+    this.#emit(jobStarted(job));
     const done = (async () => {
       try {
         const finished = await this.#mover.run(job.id, { signal: controller.signal });
@@ -337,14 +323,7 @@ export class Manager {
     this.#otherJob = (async () => {
       const claimed = await store.claim(job.id, `running ${job.type}`);
       if (!claimed) return;
-      this.#emit({
-        type: "job-started",
-        jobId: job.id,
-        job: job.type,
-        microshard: null,
-        source: null,
-        target: null,
-      });
+      this.#emit(jobStarted(claimed));
       try {
         const detail =
           job.type === "allocate" ? await this.#allocate(job) : await this.#cleanup(store, job);
