@@ -52,7 +52,13 @@ import type { FieldMeta } from "./field-meta.js";
 import { GlobalCache } from "./global-cache.js";
 import { knownMicroshards } from "./internal/known-microshards.js";
 import { runLimited } from "./internal/run-limited.js";
-import { addInverse, findInverse, type InverseRef, removeInverse } from "./inverse-store.js";
+import {
+  addFreshInverse,
+  addInverse,
+  findInverse,
+  type InverseRef,
+  removeInverse,
+} from "./inverse-store.js";
 import { mergeOrdered, type OrderKey } from "./merge-ordered.js";
 import { type Decision, evaluateRead, evaluateWrite } from "./privacy-rules.js";
 import { placeByKey } from "./random-placement.js";
@@ -701,7 +707,7 @@ export class Ent<
     const done: [string, string][] = [];
     try {
       for (const [field, id1] of pairs) {
-        await addInverse(this.#inverseRef(vc, field), id1, id);
+        await addFreshInverse(this.#inverseRef(vc, field), id1, id);
         done.push([field, id1]);
       }
     } catch (error) {

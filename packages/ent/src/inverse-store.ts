@@ -36,6 +36,16 @@ export async function addInverse(ref: InverseRef, id1: string, id2: string): Pro
   );
 }
 
+/**
+ * Writes (id1 → id2) for a row that does not exist yet (id2 is fresh, so the pair cannot exist):
+ * through the client's batched insert, so a tick's inverse rows cost one statement per island.
+ */
+export async function addFreshInverse(ref: InverseRef, id1: string, id2: string): Promise<void> {
+  await ref.cluster
+    .shardOf(id1)
+    .insert(INVERSE_TABLE, { type: ref.type, id1, id2 }, { session: ref.session });
+}
+
 /** Removes (id1 → id2); idempotent. */
 export async function removeInverse(ref: InverseRef, id1: string, id2: string): Promise<void> {
   const shard = ref.cluster.shardOf(id1);
