@@ -102,7 +102,7 @@ describe("global entities (shard 0)", () => {
       priceCents: 5n,
     });
     // A viewer without its own cache, so only the global cache can answer.
-    const vc = Viewer.omni(fx.cluster, { cacheMax: 0 });
+    const vc = Viewer.omni(fx.cluster, { session: omni.session, cacheMax: 0 });
     expect((await Plan.load(vc, id)).name).toBe("Team");
     // Another process changes the row behind our back: the cached row is served.
     await fx.local
@@ -121,12 +121,13 @@ describe("global entities (shard 0)", () => {
       maxMembers: 1,
       priceCents: 1n,
     });
-    const vc = Viewer.omni(fx.cluster, { cacheMax: 0 });
+    const vc = Viewer.omni(fx.cluster, { session: omni.session, cacheMax: 0 });
     expect((await ShortCachedPlan.load(vc, id)).name).toBe("Short");
     await fx.local
       .master(fx.cluster.config.globalIsland)
       .query("UPDATE sh0000.plans SET name = 'Renamed' WHERE id = $1", [id]);
     expect((await ShortCachedPlan.load(vc, id)).name).toBe("Short");
+    await fx.local.waitForReplication(); // so that only the cache can be stale, not a replica
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect((await ShortCachedPlan.load(vc, id)).name).toBe("Renamed");
   });
@@ -158,6 +159,19 @@ describe("placement", () => {
     expect(ws.createdAt).toBeInstanceOf(Date);
     const topic = await Topic.load(omni, topicId);
     expect(topic).toMatchObject({ status: "open", score: 0, views: 0n, closedAt: null });
+    // JSON given on a batched insert is stored as JSON, not as a string or an array literal.
+    const styled = await Workspace.insert(omni, {
+      slug: "styled",
+      name: "Styled",
+      planId: null,
+      settings: { theme: "dark", tags: ["a", "b"] },
+    });
+    expect((await Workspace.load(omni, styled)).settings).toEqual({
+      theme: "dark",
+      tags: ["a", "b"],
+    });
+    await Workspace.update(omni, styled, { settings: { theme: "light" } });
+    expect((await Workspace.load(omni, styled)).settings).toEqual({ theme: "light" });
   });
 
   it("racing inserts of one unique key produce one row", async () => {
@@ -351,6 +365,8 @@ describe("privacy", () => {
       closedAt: null,
     });
     expect((await Topic.load(a.vc, secret)).title).toBe("secret plans");
+    // Tenant b's viewer has its own session: let replicas catch up so that it meets the row.
+    await fx.local.waitForReplication();
     const denied = await Topic.load(b.vc, secret).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(EntNotReadableError);
     expect(JSON.stringify(denied)).not.toContain("secret");
@@ -412,7 +428,7 @@ describe("privacy", () => {
       title: "c",
       closedAt: null,
     });
-    const vc = Viewer.of(fx.cluster, a.userId);
+    const vc = Viewer.of(fx.cluster, a.userId, { session: a.vc.session });
     await Topic.load(vc, id);
     const before = fx.queries.length;
     await Promise.all([Topic.load(vc, id), Topic.load(vc, id), Topic.loadNullable(vc, id)]);
@@ -548,7 +564,7 @@ describe("batching", () => {
     const microshards = new Set(ids.map(microshardOf));
     expect(microshards.size).toBe(8);
     const burst = Array.from({ length: 100 }, (_, i) => ids[i % ids.length] as string);
-    const vc = Viewer.omni(fx.cluster, { cacheMax: 0 });
+    const vc = Viewer.omni(fx.cluster, { session: omni.session, cacheMax: 0 });
     await fx.cluster.rediscover();
     const before = fx.queries.length;
     const rows = await Promise.all(burst.map((id) => Workspace.load(vc, id)));

@@ -92,7 +92,7 @@ it("entity loads and updates keep working while a microshard moves mid-burst", a
   let stop = false;
   const workers = Array.from({ length: 12 }, (_, w) =>
     (async () => {
-      const vc = Viewer.omni(cluster, { cacheMax: 0 });
+      const vc = Viewer.omni(cluster, { session: omni.session, cacheMax: 0 });
       for (let i = 0; !stop; i++) {
         try {
           if (w % 3 === 0) {
@@ -153,7 +153,7 @@ it("entity loads and updates keep working while a microshard moves mid-burst", a
     generation: 2,
   });
   // Every acknowledged update of a row in the moved microshard is on the target.
-  const check = Viewer.omni(cluster, { cacheMax: 0 });
+  const check = Viewer.omni(cluster, { session: omni.session, cacheMax: 0 });
   for (const [id, version] of updated) {
     const row = await Workspace.load(check, id);
     expect(row.version).toBe(version);
