@@ -1,4 +1,5 @@
 export { watchParentJob } from "./cli/parent-job-reporter.js";
+export * from "./http/index.js";
 export * from "./jobs/draining-islands.js";
 export * from "./jobs/job-control.js";
 export * from "./jobs/job-errors.js";

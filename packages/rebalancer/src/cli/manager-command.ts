@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { loadMigrations } from "@archipelago/migrate";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { JobControl } from "../jobs/job-control.js";
-import type { GlobalState } from "../jobs/job-store.js";
-import type { ManagerMode } from "../manager/auto-rebalance.js";
 import { type HttpAddress, parseHttpAddress } from "../http/http-address.js";
 import { MIN_TOKEN_LENGTH } from "../http/http-auth.js";
 import { type ManagerHttp, startManagerHttp } from "../http/manager-http.js";
 import { ManagerMetrics } from "../http/manager-metrics.js";
+import { JobControl } from "../jobs/job-control.js";
+import type { GlobalState } from "../jobs/job-store.js";
+import type { ManagerMode } from "../manager/auto-rebalance.js";
 import { Manager } from "../manager/manager.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast } from "./cli-options.js";

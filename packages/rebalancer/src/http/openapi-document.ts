@@ -7,6 +7,15 @@ import type { RouteSpec } from "./route-spec.js";
 
 export function openApiDocument(routes: readonly RouteSpec[], version: string): object {
   const paths: Record<string, Record<string, object>> = {};
+  // Schemas with a `.meta({ id })` become named components, referenced from every use.
+  const components: Record<string, object> = {};
+  const schemaOf = (schema: z.ZodType, io: "input" | "output") =>
+    jsonSchema(schema, io, components);
+  const objectProperties = (schema: z.ZodType | undefined, io: "input" | "output") =>
+    Object.entries(
+      (schema ? (schemaOf(schema, io) as { properties?: Record<string, object> }) : {})
+        .properties ?? {},
+    );
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z_]+)/g, "{$1}");
     const parameters = [
@@ -63,6 +72,7 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
         "Jobs (`/_reshard`, after CouchDB's), metrics and the operations page of an `archipelago manager`.",
     },
     components: {
+      schemas: components,
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
     security: [{ bearer: [] }],
@@ -70,19 +80,16 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
   };
 }
 
-function schemaOf(schema: z.ZodType, io: "input" | "output"): object {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: "any",
-  }) as Record<string, unknown>;
-  return rest;
-}
-
-function objectProperties(
-  schema: z.ZodType | undefined,
+function jsonSchema(
+  schema: z.ZodType,
   io: "input" | "output",
-): [string, object][] {
-  if (!schema) return [];
-  const json = schemaOf(schema, io) as { properties?: Record<string, object> };
-  return Object.entries(json.properties ?? {});
+  components: Record<string, object>,
+): object {
+  const converted = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  const rewritten = JSON.parse(
+    JSON.stringify(converted).replaceAll('"#/$defs/', '"#/components/schemas/'),
+  ) as Record<string, unknown> & { $defs?: Record<string, object> };
+  const { $schema: _drop, $defs, ...rest } = rewritten;
+  Object.assign(components, $defs ?? {});
+  return rest;
 }
