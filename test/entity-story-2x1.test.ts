@@ -1,15 +1,22 @@
+import { join } from "node:path";
 import { Cluster } from "@archipelago/client";
-import { allocateMicroshards, IslandMasters, installCatalog } from "@archipelago/migrate";
+import {
+  allocateMicroshards,
+  IslandMasters,
+  installCatalog,
+  loadMigrations,
+} from "@archipelago/migrate";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { exampleAppMigrations, runEntityStory } from "../examples/demo/entity-story.js";
+import { runEntityStory } from "../examples/demo/entity-story.js";
 
 let local: LocalCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
   local = await startLocalCluster({ islands: 2, replicasPerIsland: 1 });
-  const migrations = exampleAppMigrations();
+  // Allocated as the demo does, with examples/migrations only: the story deploys the app's own.
+  const migrations = loadMigrations(join(import.meta.dirname, "../examples/migrations"));
   const masters = new IslandMasters(local.config);
   try {
     await installCatalog(masters);
@@ -51,4 +58,6 @@ it("the demo's entity story writes the example app's rows across microshards and
   expect(a.found).toBeGreaterThan(0);
   expect(a.visited).toBeLessThanOrEqual(a.microshards + 1);
   expect(lines.join("\n")).toContain("where the rows landed");
+  // 2 versions in shard 0 (plans, ent_inverses) + 3 in each of 8 microshards.
+  expect(lines).toContain("  deployed the app's migrations: 26 versions applied over 9 schemas");
 });

@@ -6,14 +6,17 @@
  * without saying where it lives, finds one author's comments through the inverse, and prints where
  * every row landed.
  *
- * Needs the tables of `exampleAppMigrations()` (examples/migrations plus examples/app/migrations) in
- * shard 0 and every microshard: allocate with those migrations. Run it once per cluster: slugs and
- * emails are unique.
+ * It needs the tables of `exampleAppMigrations()` (examples/migrations plus examples/app/migrations) in
+ * shard 0 and every microshard. By default it deploys them first, as an app's deploy step would
+ * (`runMigrations`: a no-op for schemas that have them; it waits for the migrations lock, which moves
+ * hold). Microshards allocated later must be allocated with the same list. Run it once per cluster:
+ * slugs and emails are unique.
  */
 import type { Cluster, QueryEvent } from "@archipelago/client";
 import { EntNotReadableError, Viewer } from "@archipelago/ent";
+import { IslandMasters, runMigrations } from "@archipelago/migrate";
 import { microshardOfId } from "@archipelago/topology";
-import { Comment, Plan, Topic, User, Workspace } from "../app/index.js";
+import { Comment, exampleAppMigrations, Plan, Topic, User, Workspace } from "../app/index.js";
 
 export { exampleAppMigrations } from "../app/index.js";
 
@@ -26,6 +29,8 @@ export interface EntityStoryOptions {
   readonly topicsPerWorkspace?: number;
   /** @default 2000 */
   readonly comments?: number;
+  /** Deploy the app's migrations first. @default true */
+  readonly migrate?: boolean;
   /** Where lines go. @default console.log */
   readonly log?: (line: string) => void;
 }
@@ -89,6 +94,17 @@ export async function runEntityStory(
   log(
     "Entities: plans in shard 0, workspaces and users placed by key, topics and comments colocated",
   );
+  if (options.migrate ?? true) {
+    const masters = new IslandMasters(cluster.config);
+    try {
+      const report = await runMigrations(masters, { migrations: exampleAppMigrations() });
+      log(
+        `  deployed the app's migrations: ${report.applied} versions applied over ${report.schemas} schemas`,
+      );
+    } finally {
+      await masters.end();
+    }
+  }
   for (const [code, name, maxMembers, priceCents] of [
     ["free", "Free", 5, 0n],
     ["team", "Team", 50, 1_200n],
