@@ -824,14 +824,17 @@ export class Ent<
     row: RowOf<Fs> | null,
   ): RowOf<Fs> | null | Promise<RowOf<Fs> | null> {
     if (row === null) return null;
-    const check = (decision: Decision) => {
-      if (!decision.allowed) {
-        throw new EntNotReadableError(this.name, row.id, vc.principal, decision.reason);
-      }
-      return row;
-    };
     const decision = evaluateRead(this.#config.privacy.read, vc, row);
-    return decision instanceof Promise ? decision.then(check) : check(decision);
+    return decision instanceof Promise
+      ? decision.then((d) => this.#allowedOrThrow(vc, row, d))
+      : this.#allowedOrThrow(vc, row, decision);
+  }
+
+  #allowedOrThrow(vc: Viewer, row: RowOf<Fs>, decision: Decision): RowOf<Fs> {
+    if (!decision.allowed) {
+      throw new EntNotReadableError(this.name, row.id, vc.principal, decision.reason);
+    }
+    return row;
   }
 
   async #assertWritable(

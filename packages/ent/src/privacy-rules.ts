@@ -60,9 +60,26 @@ export function evaluateRead<R>(
   return { allowed: false, reason: "no read rule allowed it" };
 }
 
+/** One frozen decision per rule, made once: this runs for every row read. */
+const decisions = new WeakMap<object, Decision>();
+
 function decide<R>(rule: ReadRule<R>, index: number, allow: boolean): Decision {
-  const name = rule.name ?? `read rule ${index}`;
-  return allow ? { allowed: true, reason: name } : { allowed: false, reason: `denied by ${name}` };
+  // An unnamed rule is named by its position, which depends on the list it is in: not cached.
+  if (rule.name === undefined) {
+    const name = `read rule ${index}`;
+    return allow
+      ? { allowed: true, reason: name }
+      : { allowed: false, reason: `denied by ${name}` };
+  }
+  let decision = decisions.get(rule);
+  if (decision === undefined) {
+    const name = rule.name;
+    decision = Object.freeze(
+      allow ? { allowed: true, reason: name } : { allowed: false, reason: `denied by ${name}` },
+    );
+    decisions.set(rule, decision);
+  }
+  return decision;
 }
 
 /** Runs write rules; all must pass; none declared means omni only. */
