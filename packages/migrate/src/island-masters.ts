@@ -57,6 +57,25 @@ export class IslandMasters {
     if (pool) this.#retired.push(pool);
   }
 
+  /**
+   * A connection of its own to the island's master, outside the pool, for session-long advisory
+   * locks: holding those on pooled connections would starve the pool's short queries. The caller
+   * ends it (ending it releases the locks).
+   */
+  async connectDedicated(island: number): Promise<pg.Client> {
+    const node = await this.masterNode(island);
+    const client = new pg.Client(poolOptions(node, this.options));
+    // A connection that dies while held fails its next statement, which is handled there.
+    client.on("error", () => {});
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    return client;
+  }
+
   /** Runs `work` on one dedicated connection to the island's master. */
   async withClient<T>(island: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await (await this.pool(island)).connect();

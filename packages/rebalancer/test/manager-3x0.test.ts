@@ -123,11 +123,13 @@ it("a move stopped by an operator stops mid-move and finishes once resumed", asy
   const target = [1, 2, 3].find((i) => i !== before.get(microshard)) as number;
   // A catch-up that can never finish (lag ≤ -1) holds the move in its wait until it is stopped.
   const first = manager({ move: { catchUpMaxLagBytes: -1 } }).start();
-  const job = await control.createMove(microshard, target);
+  let job: JobRecord;
   try {
-    await until(async () => expect((await control.get(job.id)).step).toBe("catch-up"), 20_000);
+    job = await control.createMove(microshard, target);
+    const id = job.id;
+    await until(async () => expect((await control.get(id)).step).toBe("catch-up"), 20_000);
     await control.stop(job.id, "test: stop mid-move");
-    await until(() => expect(first.runningJobIds).not.toContain(job.id), 10_000);
+    await until(() => expect(first.runningJobIds).not.toContain(id), 10_000);
   } finally {
     await first.close();
   }

@@ -11,6 +11,7 @@ import {
   type MoveObject,
 } from "../jobs/job-store.js";
 import { heldMoveLocks } from "../jobs/move-locks.js";
+import { processIdentity } from "../move/mover.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, type CliSession, withCluster } from "./cli-session.js";
 import { moveOptionsFrom, runMoveJob } from "./move-command.js";
@@ -106,7 +107,13 @@ export function addJobsCommand(program: Command, io: CliIo): void {
       ) =>
         withCluster(io, command, async (session) => {
           const control = new JobControl({ config: session.config, masters: session.masters });
-          const job = await control.resume(id, options.reason);
+          // A move is run here (the managers leave it alone unless this process dies).
+          const current = await control.get(id);
+          const job = await control.resume(
+            id,
+            options.reason,
+            current.type === "move" ? { owner: processIdentity() } : {},
+          );
           if (job.state === "completed") {
             session.print({ job }, () => `job ${id} is already completed`);
           } else if (job.state === "stopped") {

@@ -164,14 +164,21 @@ export class JobControl {
     return this.#command(id, "stop", reason);
   }
 
-  /** Resumes a stopped or failed job (and a parent's stopped or failed children). */
-  async resume(id: number, reason = "resumed by an operator"): Promise<JobRecord> {
-    return this.#command(id, "resume", reason);
+  /**
+   * Resumes a stopped or failed job (and a parent's stopped or failed children). The leading manager
+   * runs it, unless `owner` names the process that will run it itself.
+   */
+  async resume(
+    id: number,
+    reason = "resumed by an operator",
+    options: { owner?: string } = {},
+  ): Promise<JobRecord> {
+    return this.#command(id, "resume", reason, options.owner ?? null);
   }
 
   /**
-   * Deletes a job that is not running (stop it first) and left nothing to drop (a move with live
-   * objects in its cleanup log must be cleaned up first). A parent is deleted with its children.
+   * Deletes a job that is not running (stop it first) and left nothing to drop (a move with objects
+   * still in its cleanup log must be cleaned up first). A parent is deleted with its children.
    */
   async delete(id: number): Promise<void> {
     const store = await this.store();
@@ -183,8 +190,8 @@ export class JobControl {
     }
     for (const member of family.filter((j) => j.type === "move")) {
       const left = (await store.objects(member.id)).filter((o) => o.droppedAt === null);
-      const finished = member.state === "completed" && left.every((o) => o.kind === "schema");
-      if (left.length > 0 && !finished) {
+      // Its cleanup log is the only record of what it left behind: it goes only once empty.
+      if (left.length > 0) {
         throw new JobConflictError(
           `move job ${member.id} still has replication objects or a copy to drop ` +
             `(${left.map((o) => `${o.kind} ${o.name} on island ${o.island}`).join(", ")}); ` +
@@ -196,9 +203,14 @@ export class JobControl {
     await store.delete(id);
   }
 
-  async #command(id: number, command: "stop" | "resume", reason: string): Promise<JobRecord> {
+  async #command(
+    id: number,
+    command: "stop" | "resume",
+    reason: string,
+    owner: string | null = null,
+  ): Promise<JobRecord> {
     const store = await this.store();
-    const result = await store.command(id, command, reason);
+    const result = await store.command(id, command, reason, owner);
     if (!result) throw new JobNotFoundError(id);
     if (result.job.type === "rebalance" || result.job.type === "drain") {
       for (const child of await store.children(id)) {

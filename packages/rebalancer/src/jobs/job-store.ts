@@ -267,12 +267,15 @@ export class JobStore {
 
   /**
    * Applies an operator's `stop` or `resume` to one job (see job-transitions.ts). Returns the job
-   * afterwards and whether the command changed it; undefined when there is no such job.
+   * afterwards and whether the command changed it; undefined when there is no such job. A resume
+   * also says who runs the job from now on: `owner` (a process that runs it itself) or, when null,
+   * whichever manager leads.
    */
   async command(
     id: number,
     command: Extract<JobCommand, "stop" | "resume">,
     reason: string,
+    owner: string | null = null,
   ): Promise<{ job: JobRecord; changed: boolean } | undefined> {
     return this.#transaction(async (client) => {
       const global = await readManagerState(client, "FOR SHARE");
@@ -284,6 +287,9 @@ export class JobStore {
       const job = toJob(rows[0]);
       const next = jobTransition(job, command, global.state === "running");
       if (next === null) return { job, changed: false };
+      if (command === "resume") {
+        await client.query("UPDATE archipelago.jobs SET owner = $2 WHERE id = $1", [id, owner]);
+      }
       return { job: await applyStatus(client, job.id, next, command, reason), changed: true };
     });
   }

@@ -127,11 +127,12 @@ export class Mover {
     if (!job) throw new Error(`no job ${jobId}`);
     if (job.state === "completed") return job;
     if (job.state === "stopped") throw stoppedError(job);
-    const held: pg.PoolClient[] = [];
+    // Session-long locks live on connections of their own, never on the shared pools.
+    const held: pg.Client[] = [];
     let lockHeld = false;
     const { masters, config } = this.deps;
     try {
-      const control = await (await masters.pool(config.globalIsland)).connect();
+      const control = await masters.connectDedicated(config.globalIsland);
       held.push(control);
       await takeMoveLock(control, job.microshard as number, jobId);
       lockHeld = true;
@@ -144,7 +145,7 @@ export class Mover {
       // A job that failed before its switch was rolled back: it starts over.
       else if (job.state === "failed" && !rollsForward(step)) step = "precheck";
       for (const island of [job.sourceIsland as number, job.targetIsland as number]) {
-        const client = await (await masters.pool(island)).connect();
+        const client = await masters.connectDedicated(island);
         held.push(client);
         try {
           await acquireMigrationLock(client, island, "shared", this.#options.lockTimeoutMs);
@@ -207,7 +208,7 @@ export class Mover {
       }
       throw error;
     } finally {
-      for (const client of held) client.release(true);
+      await Promise.all(held.map((client) => client.end().catch(() => {})));
     }
   }
 
@@ -217,7 +218,7 @@ export class Mover {
     const job = await store.get(jobId);
     if (job?.type !== "move") throw new Error(`no move job ${jobId}`);
     // The move lock keeps a cleanup from racing a process that is resuming the same job.
-    const control = await (await this.deps.masters.pool(this.deps.config.globalIsland)).connect();
+    const control = await this.deps.masters.connectDedicated(this.deps.config.globalIsland);
     try {
       await takeMoveLock(control, job.microshard as number, jobId);
       const ctx = moveContext(job, { ...this.deps, store, options: this.#options });
@@ -236,7 +237,7 @@ export class Mover {
         `job ${jobId} is ${job.state} at step ${job.step}; only completed or rolled-back moves are cleaned`,
       );
     } finally {
-      control.release(true);
+      await control.end().catch(() => {});
     }
   }
 
