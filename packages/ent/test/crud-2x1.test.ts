@@ -132,6 +132,25 @@ describe("global entities (shard 0)", () => {
     expect((await ShortCachedPlan.load(vc, id)).name).toBe("Renamed");
   });
 
+  it("count, exists, iterate, update and delete work on shard 0 without pinning", async () => {
+    const ids = await Promise.all(
+      ["g1", "g2", "g3"].map((code) =>
+        Plan.insert(omni, { code, name: code, maxMembers: 7, priceCents: 0n }),
+      ),
+    );
+    expect(await Plan.count(omni, { maxMembers: 7 })).toBe(3);
+    expect(await Plan.exists(omni, { code: "g2" })).toBe(true);
+    const seen: string[] = [];
+    for await (const chunk of Plan.iterate(omni, { where: { maxMembers: 7 }, chunk: 2 })) {
+      seen.push(...chunk.map((p) => p.id));
+    }
+    expect(seen).toEqual([...ids].sort());
+    expect(await Plan.update(omni, ids[0] as string, { maxMembers: 8 })).toBe(true);
+    expect(await Plan.delete(omni, ids[1] as string)).toBe(true);
+    expect(await Plan.count(omni, { maxMembers: 7 })).toBe(1);
+    expect(await Plan.loadNullable(omni, ids[1] as string)).toBeNull();
+  });
+
   it("a sharded ID is not a global entity's row", async () => {
     expect(await Plan.loadNullable(omni, "1000100000000000001")).toBeNull();
   });
