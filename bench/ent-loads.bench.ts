@@ -34,7 +34,7 @@ const ROWS_PER_MICROSHARD = 2_000;
 const BURST = 100;
 const POOL_SIZE = 10;
 const WARMUP_BURSTS = 100;
-const ROUNDS = 40;
+const ROUNDS = 60;
 const BURSTS_PER_ROUND = 10;
 
 const MIGRATIONS = [
