@@ -20,7 +20,8 @@ it("maps our errors by code, with their fields", () => {
       error: "conflict",
       code: "MOVE_REFUSED",
       microshard: 3,
-      reason: expect.stringContaining("draining"),
+      reason: "Cannot move microshard 3: the target island is draining",
+      detail: "the target island is draining",
     },
   });
   expect(answerForError(new JobConflictError("busy", 4)).body).toMatchObject({

@@ -55,8 +55,13 @@ export function errorAnswer(status: number, reason: string, extra: object = {}):
 /** The answer for an error thrown while handling a request. */
 export function answerForError(error: unknown): ErrorAnswer {
   if (error instanceof ArchipelagoError) {
-    const { code, name: _name, message, ...details } = error.toJSON();
-    return errorAnswer(ERROR_STATUS[error.code] ?? 500, String(message), { code, ...details });
+    // The message is the reason; an error's own `reason` field (part of its message) becomes `detail`.
+    const { code, name: _name, message, reason, error: _error, ...details } = error.toJSON();
+    return errorAnswer(ERROR_STATUS[error.code] ?? 500, String(message), {
+      code,
+      ...details,
+      ...(reason === undefined ? {} : { detail: reason }),
+    });
   }
   if (error instanceof pg.DatabaseError) {
     return errorAnswer(500, error.message, { code: "DATABASE_ERROR", sqlstate: error.code });
