@@ -20,7 +20,7 @@ import { JobControl } from "../jobs/job-control.js";
 import type { JobRecord, JobStore } from "../jobs/job-store.js";
 import { heldMoveLocks } from "../jobs/move-locks.js";
 import { effectiveConfig, settleParentJob } from "../jobs/parent-jobs.js";
-import type { MoveProgress } from "../move/move-context.js";
+import { isTransient, type MoveProgress } from "../move/move-context.js";
 import { MoveStoppedError } from "../move/move-errors.js";
 import { Mover, processIdentity } from "../move/mover.js";
 import { readClusterStatus } from "../status/cluster-status.js";
@@ -157,7 +157,9 @@ export class Manager {
       } catch (error) {
         this.#emit({ type: "error", during: "tick", message: (error as Error).message });
         // An island that did not answer may have failed over: look for its master again.
-        for (const island of this.#config.islands) this.#masters.forget(island.island);
+        if (isTransient(error)) {
+          for (const island of this.#config.islands) this.#masters.forget(island.island);
+        }
       }
       await this.#sleep(this.options.tickMs);
     }
