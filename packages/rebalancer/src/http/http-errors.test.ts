@@ -1,3 +1,4 @@
+import pg from "pg";
 import { expect, it } from "vitest";
 import { z } from "zod";
 import { JobConflictError, JobNotFoundError, JobRequestError } from "../jobs/job-errors.js";
@@ -43,10 +44,25 @@ it("passes fastify's own 4xx through and hides other errors' messages", () => {
   const answer = answerForError(leaky);
   expect(answer.status).toBe(500);
   expect(JSON.stringify(answer)).not.toContain("hunter2");
+  // An island that does not answer is a 503 (try again), not the server's fault.
   const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:5432"), {
     code: "ECONNREFUSED",
   });
-  expect(answerForError(refused).body).toMatchObject({ code: "ECONNREFUSED" });
+  expect(answerForError(refused)).toMatchObject({
+    status: 503,
+    body: { error: "service_unavailable", code: "ECONNREFUSED" },
+  });
+  expect(JSON.stringify(answerForError(refused))).not.toContain("10.0.0.1");
+  const shutdown = new pg.DatabaseError(
+    "terminating connection due to administrator command",
+    0,
+    "error",
+  );
+  shutdown.code = "57P01";
+  expect(answerForError(shutdown)).toMatchObject({ status: 503, body: { sqlstate: "57P01" } });
+  const syntax = new pg.DatabaseError("syntax error", 0, "error");
+  syntax.code = "42601";
+  expect(answerForError(syntax)).toMatchObject({ status: 500, body: { code: "DATABASE_ERROR" } });
   // A statusCode alone (not fastify's) does not make an error the client's fault.
   expect(answerForError(Object.assign(new Error("x"), { statusCode: 400 })).status).toBe(500);
 });

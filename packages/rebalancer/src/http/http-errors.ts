@@ -30,6 +30,22 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   NO_MASTER: 503,
 };
 
+/**
+ * PostgreSQL telling us it cannot serve now: connection exceptions (class 08), shutting down or
+ * starting up (57P01–57P03), read-only because it is a replica after a failover (25006).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|25006)$/;
+/** Network errors reaching an island: the request may succeed once it answers again. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
 /** The `error` word of each status, as CouchDB spells them. */
 export const STATUS_ERROR: Readonly<Record<number, string>> = {
   400: "bad_request",
@@ -64,7 +80,8 @@ export function answerForError(error: unknown): ErrorAnswer {
     });
   }
   if (error instanceof pg.DatabaseError) {
-    return errorAnswer(500, error.message, { code: "DATABASE_ERROR", sqlstate: error.code });
+    const status = UNAVAILABLE_SQLSTATE.test(error.code ?? "") ? 503 : 500;
+    return errorAnswer(status, error.message, { code: "DATABASE_ERROR", sqlstate: error.code });
   }
   // Fastify's own request errors (malformed JSON, body too large, wrong media type) carry a 4xx.
   const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown };
@@ -78,6 +95,11 @@ export function answerForError(error: unknown): ErrorAnswer {
     return errorAnswer(fastify.statusCode, String(fastify.message), { code: fastify.code });
   }
   const system = (error as { code?: unknown }).code;
+  if (typeof system === "string" && UNREACHABLE.has(system)) {
+    return errorAnswer(503, `the control island did not answer (${system}); try again`, {
+      code: system,
+    });
+  }
   return errorAnswer(500, "internal error (see the manager's output)", {
     code: typeof system === "string" && /^E[A-Z]+$/.test(system) ? system : "ERROR",
   });
