@@ -263,9 +263,6 @@ export class Ent<
       const stmt = insertStatement(this.#ref, microshard, values, { kind: "nothing" });
       [raw] = await shard.query<AnyRow>(stmt.sql, stmt.params, {
         write: true,
-        // Setting the same values twice changes nothing, so a lost connection may be retried; with
-        // `expect`, a retry of an applied update would no longer match and wrongly report a conflict.
-        idempotent: options.expect === undefined,
         session: vc.session,
       });
     } catch (error) {
