@@ -39,9 +39,10 @@ describe("compileWhere", () => {
       sql: 't."title" IS DISTINCT FROM $1',
       params: ["a"],
     });
-    expect(compile({ id: { in: ["1", "2"] } })).toEqual({
+    const [a, b] = ["1000100000000000001", "1000200000000000002"];
+    expect(compile({ id: { in: [a, b] } })).toEqual({
       sql: 't."id" = ANY($1)',
-      params: [["1", "2"]],
+      params: [[a, b]],
     });
     expect(compile({ id: { in: [] } }).sql).toBe("FALSE");
     const d = new Date("2026-01-01T00:00:00Z");
@@ -74,6 +75,8 @@ describe("compileWhere", () => {
       { title: { in: "a" } },
       { closedAt: { isNull: "yes" } },
       { $or: { title: "a" } },
+      { id: "12345" },
+      { id: { in: ["1000100000000000001", "x"] } },
     ]) {
       expect(() => compile(where), JSON.stringify(where)).toThrow(EntQueryError);
     }

@@ -9,6 +9,7 @@
  * Semantics are JavaScript's, not SQL's three-valued logic, where they differ: `{ f: null }` is
  * `IS NULL`, and `ne` keeps rows whose value is NULL (`IS DISTINCT FROM`).
  */
+import { isId } from "@archipelago/topology";
 import { quoteIdentifier } from "./column-name.js";
 import { EntQueryError } from "./ent-errors.js";
 import type { AnyWhere } from "./ent-types.js";
@@ -130,6 +131,8 @@ function checkValue(entity: string, meta: FieldMeta, value: unknown): void {
   const ok = (() => {
     switch (meta.kind) {
       case "id":
+        // A malformed ID would reach PostgreSQL as a bad bigint (22P02); it is the caller's error.
+        return isId(value);
       case "string":
         return typeof value === "string";
       case "number":

@@ -31,9 +31,11 @@ describe("statements", () => {
       { field: "title", direction: "desc" as const },
       { field: "id", direction: "asc" as const },
     ];
-    expect(selectStatement(ref, 3, { where: { workspaceId: "1" }, order, limit: 10 })).toEqual({
+    expect(
+      selectStatement(ref, 3, { where: { workspaceId: "1000300000000000001" }, order, limit: 10 }),
+    ).toEqual({
       sql: 'SELECT t.* FROM sh0003."topics" t WHERE t."workspace_id" = $1 ORDER BY t."title" DESC, t."id" ASC LIMIT $2',
-      params: ["1", 10],
+      params: ["1000300000000000001", 10],
     });
     expect(
       selectStatement(ref, 3, { where: {}, order, limit: 5, afterId: "7", bytewiseText: true }).sql,
