@@ -574,6 +574,46 @@ describe("inverses", () => {
   });
 });
 
+describe("inverses on update", () => {
+  it("moving a comment to another author moves its inverse; a failed update leaves none behind", async () => {
+    const a = await tenant("inverse-move-a");
+    const b = await tenant("inverse-move-b");
+    const { workspaceId, userId } = await tenant("inverse-move-ws");
+    const topicId = await Topic.insert(omni, {
+      workspaceId,
+      authorId: userId,
+      title: "t",
+      closedAt: null,
+    });
+    const id = await Comment.insert(omni, { topicId, authorId: a.userId, body: "mine" });
+    const byAuthor = async (authorId: string) =>
+      (await Comment.select(omni, { where: { authorId }, limit: 10 })).map((c) => c.id);
+    const inverses = async (authorId: string) => {
+      const m = microshardOf(authorId);
+      const rows = await fx.local
+        .master(fx.placement.get(m) as number)
+        .query<{ id2: string }>(
+          `SELECT id2::text FROM sh${String(m).padStart(4, "0")}.ent_inverses WHERE id1 = $1`,
+          [authorId],
+        );
+      return rows.map((r) => r.id2);
+    };
+    expect(await byAuthor(a.userId)).toEqual([id]);
+
+    // Refused by the CHECK constraint: the new author's inverse written first is removed again.
+    await expect(
+      Comment.update(omni, id, { authorId: b.userId, body: "forbidden" }),
+    ).rejects.toMatchObject({ code: "23514" });
+    expect(await inverses(b.userId)).toEqual([]);
+    expect(await inverses(a.userId)).toEqual([id]);
+
+    expect(await Comment.update(omni, id, { authorId: b.userId })).toBe(true);
+    expect(await byAuthor(b.userId)).toEqual([id]);
+    expect(await byAuthor(a.userId)).toEqual([]);
+    expect(await inverses(a.userId)).toEqual([]);
+  });
+});
+
 describe("batching", () => {
   it("100 loads over 8 microshards on 2 islands are 2 statements", async () => {
     const ids: string[] = [];
