@@ -12,6 +12,12 @@ import {
   startClientFixture,
   TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
+import {
+  CreateJobResponse,
+  JobsResponse,
+  OpsStatusResponse,
+  SummaryResponse,
+} from "../src/http/http-schemas.js";
 import { type ManagerHttp, ManagerMetrics, startManagerHttp } from "../src/http/index.js";
 import { JobControl, Manager } from "../src/index.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
@@ -440,6 +446,7 @@ describe("jobs and the global switch (no manager running until stated)", () => {
   it("a rebalance answers with its planned moves; a second one conflicts; a drained target refuses moves", async () => {
     const created = await call("POST", "/_reshard/jobs", { type: "rebalance", threshold: 0.05 });
     expect(created.status).toBe(201);
+    expect(CreateJobResponse.safeParse(created.body).error).toBeUndefined();
     const [parent, ...children] = created.body;
     expect(parent).toMatchObject({ ok: true, type: "rebalance", parent_id: null });
     expect(children.length).toBeGreaterThan(0);
@@ -538,6 +545,9 @@ describe("jobs and the global switch (no manager running until stated)", () => {
     expect(total).toBeGreaterThan(4);
     const page = await call("GET", "/_reshard/jobs?offset=1&limit=2");
     expect(page.body).toMatchObject({ offset: 1, limit: 2, total_rows: total });
+    // Answers match the schemas the OpenAPI document publishes.
+    expect(JobsResponse.safeParse(page.body).error).toBeUndefined();
+    expect(SummaryResponse.safeParse((await call("GET", "/_reshard")).body).error).toBeUndefined();
     expect(page.body.jobs).toHaveLength(2);
     const all = (await call("GET", "/_reshard/jobs?limit=1000")).body.jobs as { id: number }[];
     expect(all).toHaveLength(total);
@@ -609,6 +619,7 @@ describe("metrics, status and the OpenAPI document", () => {
 
   it("/_ops/status shows islands with nodes and roles, microshards with sizes, recent moves", async () => {
     const status = (await call("GET", "/_ops/status")).body;
+    expect(OpsStatusResponse.safeParse(status).error).toBeUndefined();
     expect(status.islands.map((i: { island: number }) => i.island)).toEqual([1, 2]);
     expect(status.islands[0].nodes[0]).toMatchObject({ role: "master" });
     expect(status.islands[0]).toMatchObject({ global: true });

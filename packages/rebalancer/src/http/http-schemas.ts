@@ -193,3 +193,69 @@ export const ErrorResponse = z
   .catchall(z.unknown())
   .meta({ id: "Error" });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+const Progress = z
+  .object({ fraction: z.number().min(0).max(1), detail: z.string() })
+  .nullable()
+  .describe("a move's steps done (and tables copied); null for other jobs");
+
+export const OpsStatusResponse = z
+  .object({
+    generated_at: z.string(),
+    state: z.enum(["running", "stopped"]),
+    state_reason: z.string().nullable(),
+    leader: z.string().nullable(),
+    heartbeat_at: z.string().nullable(),
+    imbalance: z.number().nullable(),
+    violations: z.number().int().describe("placement invariant breaches (0 when healthy)"),
+    islands: z.array(
+      z.object({
+        island: z.number().int(),
+        weight: z.number(),
+        draining: z.boolean(),
+        global: z.boolean(),
+        error: z.string().nullable(),
+        active_bytes: z.number().nullable(),
+        load: z.number().nullable(),
+        nodes: z.array(
+          z.object({
+            name: z.string(),
+            address: z.string(),
+            role: z.enum(["master", "replica", "down"]),
+            lag_bytes: z.number().nullable(),
+          }),
+        ),
+        microshards: z.array(
+          z.object({ microshard: z.number().int(), state: z.string(), bytes: z.number() }),
+        ),
+      }),
+    ),
+    jobs: z.array(
+      z.object({
+        id: z.number().int(),
+        type: z.enum(JOB_TYPES),
+        job_state: z.enum(JOB_STATES),
+        state_reason: z.string().nullable(),
+        parent_id: z.number().int().nullable(),
+        microshard: z.number().int().nullable(),
+        source: z.number().int().nullable(),
+        target: z.number().int().nullable(),
+        step: z.string(),
+        progress: Progress,
+      }),
+    ),
+    recent_moves: z.array(
+      z.object({
+        id: z.number().int(),
+        microshard: z.number().int().nullable(),
+        source: z.number().int().nullable(),
+        target: z.number().int().nullable(),
+        job_state: z.enum(JOB_STATES),
+        write_block_ms: z.number().nullable(),
+        ended_at: z.string(),
+        reason: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "OpsStatus" });
+export type OpsStatusResponse = z.infer<typeof OpsStatusResponse>;

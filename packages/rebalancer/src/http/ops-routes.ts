@@ -5,6 +5,7 @@
  * sources (the path is the same from `src/http/` and `dist/http/`, and the package ships `src`).
  */
 import { readFileSync } from "node:fs";
+import { OpsStatusResponse } from "./http-schemas.js";
 import { type OpsStatusDeps, readOpsStatus } from "./ops-status.js";
 import { json, type RouteSpec, route } from "./route-spec.js";
 
@@ -41,7 +42,7 @@ export function opsRoutes(deps: OpsStatusDeps): RouteSpec[] {
       path: "/_ops/status",
       summary:
         "What the operations page shows: islands, nodes and roles, microshards and sizes, imbalance, live jobs with progress, recent moves",
-      responses: { 200: { contentType: "application/json" } },
+      responses: { 200: OpsStatusResponse },
       handler: async () => json(await readOpsStatus(deps)),
     }),
   ];

@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import type { JobRecord, ManagerState } from "../jobs/job-store.js";
 import type { ClusterStatus } from "../status/cluster-status.js";
+import { OpsStatusResponse } from "./http-schemas.js";
 import { jobProgress, opsStatusJson, RECENT_MOVES } from "./ops-status.js";
 
 it("a move's progress is its steps done, and the tables copied within the initial copy", () => {
@@ -121,6 +122,7 @@ it("shows islands, live jobs and the newest moves first", () => {
       progress: { fraction: 3 / 8, detail: "step initial-copy" },
     }),
   ]);
+  expect(OpsStatusResponse.safeParse(json).error).toBeUndefined();
   expect(json.recent_moves).toHaveLength(RECENT_MOVES);
   expect(json.recent_moves[0]).toMatchObject({ id: RECENT_MOVES + 5, write_block_ms: 12 });
   expect(json).toMatchObject({

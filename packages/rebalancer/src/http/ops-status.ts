@@ -14,6 +14,7 @@ import type { JobRecord, ManagerState } from "../jobs/job-store.js";
 import type { MoveProgress } from "../move/move-context.js";
 import { isMoveStep, MOVE_STEPS } from "../move/move-steps.js";
 import { type ClusterStatus, readClusterStatus } from "../status/cluster-status.js";
+import type { OpsStatusResponse } from "./http-schemas.js";
 
 /** Moves shown in the recent history. */
 export const RECENT_MOVES = 20;
@@ -45,7 +46,7 @@ export async function readOpsStatus(deps: OpsStatusDeps): Promise<OpsStatus> {
   });
 }
 
-export type OpsStatus = ReturnType<typeof opsStatusJson>;
+export type OpsStatus = OpsStatusResponse;
 
 export function opsStatusJson(input: {
   status: ClusterStatus;
@@ -55,7 +56,7 @@ export function opsStatusJson(input: {
   recent: readonly JobRecord[];
   progress: ReadonlyMap<number, MoveProgress>;
   now: Date;
-}) {
+}): OpsStatusResponse {
   const { status, global } = input;
   return {
     generated_at: input.now.toISOString(),
