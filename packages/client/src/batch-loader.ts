@@ -30,6 +30,7 @@ import {
   type MicroshardLoads,
   RowCopiers,
 } from "./internal/load-statement.js";
+import { query } from "./internal/query.js";
 import { SessionIds } from "./internal/session-ids.js";
 import type { Session } from "./session.js";
 
@@ -161,9 +162,9 @@ export class BatchLoader {
     column: string,
   ): (client: pg.PoolClient) => Promise<Map<number, Map<string, Row>>> {
     return (client) =>
-      client
-        .query<Row>(text, params)
-        .then((result) => indexMarkedRows(result.rows, column, this.#copiers.for(result.fields)));
+      query<Row>(client, text, params).then((result) =>
+        indexMarkedRows(result.rows, column, this.#copiers.for(result.fields)),
+      );
   }
 
   /** Runs one island's statement and, once it succeeded, writes each request's row into `results`. */
@@ -221,7 +222,7 @@ export class BatchLoader {
 
 /** The statement of one microshard: its rows as they are. */
 function plainRun(text: string, params: unknown[]): (client: pg.PoolClient) => Promise<Row[]> {
-  return (client) => client.query<Row>(text, params).then(rowsOf);
+  return (client) => query<Row>(client, text, params).then(rowsOf);
 }
 
 /** Each request's row by its value as text, or undefined when the statement found none. */

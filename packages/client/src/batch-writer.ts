@@ -22,6 +22,7 @@ import DataLoader from "dataloader";
 import type { MapSource } from "./discovery.js";
 import { type Executor, SplitAcrossIslandsSignal } from "./executor.js";
 import { append } from "./internal/append.js";
+import { query } from "./internal/query.js";
 import { SessionIds } from "./internal/session-ids.js";
 import type { Session } from "./session.js";
 import { quoteIdentifier } from "./sql-guard.js";
@@ -151,7 +152,7 @@ export class BatchWriter {
       role: "master",
       session: first.session,
       batchSize: group.length,
-      run: async (client) => (await client.query<Row>(sql, params)).rows,
+      run: async (client) => (await query<Row>(client, sql, params)).rows,
     });
     if (rows.length !== ordered.length) {
       throw new Error(`batched insert returned ${rows.length} rows for ${ordered.length} inputs`);

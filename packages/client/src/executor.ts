@@ -25,6 +25,7 @@ import {
 import type { ClientEvents, RouteReason } from "./client-events.js";
 import type { MapSource } from "./discovery.js";
 import { classifyError, type QueryPhase } from "./error-policy.js";
+import { query } from "./internal/query.js";
 import type { IslandHandle } from "./island-handle.js";
 import { parseLsn } from "./lsn.js";
 import type { NodeHandle } from "./node-handle.js";
@@ -293,7 +294,8 @@ export class Executor {
   ): Promise<void> {
     let position = UNKNOWN_POSITION;
     try {
-      const { rows } = await client.query<{ lsn: string }>(
+      const { rows } = await query<{ lsn: string }>(
+        client,
         "SELECT pg_current_wal_insert_lsn()::text AS lsn",
       );
       if (rows[0]) {

@@ -9,6 +9,7 @@ import type pg from "pg";
 import type { BatchLoader } from "./batch-loader.js";
 import type { BatchWriter } from "./batch-writer.js";
 import { CallerError, type Executor, type ReadRole } from "./executor.js";
+import { query } from "./internal/query.js";
 import type { Session } from "./session.js";
 import { assertOwnMicroshard } from "./sql-guard.js";
 
@@ -53,7 +54,7 @@ export class ShardTransaction {
       throw new Error("this transaction has ended; run statements inside its callback");
     assertOwnMicroshard(sql, this.microshard);
     try {
-      const result = await this.client.query<Row>(sql, params as unknown[]);
+      const result = await query<Row>(this.client, sql, params);
       return result.rows;
     } catch (error) {
       if (typeof error === "object" && error !== null) driverErrors.add(error);
@@ -94,7 +95,7 @@ export class Shard {
       session: options.session,
       batchSize: 1,
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
-      run: async (client) => (await client.query<Row>(sql, params as unknown[])).rows,
+      run: async (client) => (await query<Row>(client, sql, params)).rows,
     });
   }
 
@@ -158,21 +159,21 @@ export class Shard {
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       run: async (client) => {
         commitSent = false;
-        await client.query("BEGIN");
+        await query(client, "BEGIN");
         const tx = new ShardTransaction(client, this.microshard);
         let result: T;
         try {
           result = await work(tx);
         } catch (error) {
           tx.close();
-          await client.query("ROLLBACK").catch(() => {});
+          await query(client, "ROLLBACK").catch(() => {});
           // Only the driver's errors are classified and maybe retried; the caller's own are rethrown.
           const fromDriver = typeof error === "object" && error !== null && driverErrors.has(error);
           throw fromDriver ? error : new CallerError(error);
         }
         tx.close();
         commitSent = true;
-        await client.query("COMMIT");
+        await query(client, "COMMIT");
         return result;
       },
     });
