@@ -121,7 +121,7 @@ export function addManagerCommands(program: Command, io: CliIo): void {
         throw new UsageError(`the migrations folder ${options.migrations} does not exist`);
       }
       const token = options.http ? httpToken(options.tokenFile) : undefined;
-      const metrics = options.http ? new ManagerMetrics() : undefined;
+      const metrics = options.http ? new ManagerMetrics({ processMetrics: true }) : undefined;
       const manager = new Manager({
         config: session.config,
         masters: session.masters,

@@ -76,3 +76,12 @@ it("reads the leader's stored measurement defensively", () => {
   expect(parseMeasurement(null)).toEqual({ imbalance: null, islandBytes: new Map() });
   expect(parseMeasurement({ imbalance: "high", islands: "none" }).imbalance).toBeNull();
 });
+
+it("exports process metrics only when asked", async () => {
+  expect(await new ManagerMetrics().registry.metrics()).not.toContain(
+    "process_cpu_user_seconds_total",
+  );
+  expect(await new ManagerMetrics({ processMetrics: true }).registry.metrics()).toContain(
+    "process_cpu_user_seconds_total",
+  );
+});

@@ -10,7 +10,7 @@
  *     bytes copied, write-block windows, replication lag of the moves this process runs, leadership.
  *     Counters, so they only ever describe this process (Prometheus sums them across instances).
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { JobControl } from "../jobs/job-control.js";
 import { JOB_STATES, JOB_TYPES } from "../jobs/job-store.js";
 import type { ManagerEvent } from "../manager/manager-events.js";
@@ -54,8 +54,14 @@ export class ManagerMetrics {
   #source: MetricsSource | undefined;
   #snapshot: { at: number; value: Promise<Snapshot> } | undefined;
 
-  constructor() {
+  /**
+   * @param options.processMetrics also export prom-client's process metrics (CPU, memory, event-loop
+   *   lag, `process_*` and `nodejs_*`): on for `archipelago manager`, off by default for an embedding
+   *   app, which likely exports its own.
+   */
+  constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
     this.#moves = new Counter({
       name: "archipelago_moves_total",
       help: "Moves this process ran that ended, by outcome (completed, failed, stopped, interrupted)",
