@@ -36,9 +36,15 @@ type CachedLoad = Promise<{} | null>;
 /** @internal One entity's loads cached for one viewer. */
 export type ViewerCache = LRUCache<string, CachedLoad>;
 
+interface CacheEntry {
+  readonly cache: ViewerCache;
+  /** When the cache was created or last emptied for age (ms since the epoch). */
+  startedAt: number;
+}
+
 export class Viewer {
   readonly session: Session;
-  readonly #caches: Map<string, LRUCache<string, CachedLoad>>;
+  readonly #caches: Map<string, CacheEntry>;
   readonly #cacheMax: number;
   readonly #cacheTtlMs: number;
   #omniTwin: Viewer | undefined;
@@ -49,7 +55,7 @@ export class Viewer {
     readonly principal: string | null,
     readonly isOmni: boolean,
     options: ViewerOptions,
-    caches = new Map<string, LRUCache<string, CachedLoad>>(),
+    caches = new Map<string, CacheEntry>(),
   ) {
     this.session = options.session ?? cluster.session();
     this.#cacheMax = options.cacheMax ?? ENT_DEFAULTS.viewerCacheMax;
@@ -92,27 +98,35 @@ export class Viewer {
     return this.#omniTwin;
   }
 
-  /** @internal The entity's cache of this viewer, or undefined when caching is off. */
-  cacheOf(entity: string): LRUCache<string, CachedLoad> | undefined {
+  /**
+   * @internal The entity's cache of this viewer, or undefined when caching is off. Entries are at
+   * most `cacheTtlMs` old: a cache older than that is emptied and starts again. One clock read per
+   * access instead of lru-cache's per-entry TTL bookkeeping, which cost more than the rest of a
+   * cached load (measured in bench/ent-loads.bench.ts); the bound is the same.
+   */
+  cacheOf(entity: string): ViewerCache | undefined {
     if (this.#cacheMax === 0) return undefined;
-    let cache = this.#caches.get(entity);
-    if (!cache) {
+    const now = Date.now();
+    let entry = this.#caches.get(entity);
+    if (!entry) {
       // Bounded by maxSize (each entry counts 1) rather than max: with max, lru-cache preallocates
       // storage for every entry up front, which costs more than a whole request's loads when a
       // viewer lives for one request (measured in bench/ent-loads.bench.ts).
-      cache = new LRUCache({
-        maxSize: this.#cacheMax,
-        sizeCalculation: () => 1,
-        ttl: this.#cacheTtlMs,
-      });
-      this.#caches.set(entity, cache);
+      entry = {
+        cache: new LRUCache({ maxSize: this.#cacheMax, sizeCalculation: () => 1 }),
+        startedAt: now,
+      };
+      this.#caches.set(entity, entry);
+    } else if (now - entry.startedAt > this.#cacheTtlMs) {
+      entry.cache.clear();
+      entry.startedAt = now;
     }
-    return cache;
+    return entry.cache;
   }
 
   /** @internal Called on this viewer's every write to `entity`. */
   invalidate(entity: string): void {
-    this.#caches.get(entity)?.clear();
+    this.#caches.get(entity)?.cache.clear();
   }
 
   toString(): string {
