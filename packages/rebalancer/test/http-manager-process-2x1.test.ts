@@ -286,6 +286,22 @@ it("the operations page shows the islands and a running move; a killed manager's
     const rows = await fx.local.master(2).query("SELECT count(*)::int AS n FROM sh0001.items");
     expect(rows[0]).toEqual({ n: 2001 });
 
+    // Without the fragment, the page asks for the token; a wrong one is refused, the right one shows
+    // the cluster.
+    const login = await browser.newPage();
+    await login.goto(url);
+    await login.locator("#login").waitFor({ state: "visible" });
+    await login.fill("#token", "a-wrong-token-0123456789");
+    await login.click("#login button[type=submit]");
+    await login.locator("#problem").waitFor({ state: "visible" });
+    expect(await login.locator("#problem").textContent()).toContain("refused");
+    expect(await login.locator("#main").isHidden()).toBe(true);
+    await login.fill("#token", TOKEN);
+    await login.click("#login button[type=submit]");
+    await login.locator(`tr[data-move="${jobId}"]`).waitFor({ timeout: 15_000 });
+    expect(await login.locator("#login").isHidden()).toBe(true);
+    expect(await login.locator("#problem").isHidden()).toBe(true);
+
     await until(
       async () => ((await replicationLeftovers(fx.local)).length === 0 ? true : undefined),
       "the move's replication objects to be dropped",

@@ -181,7 +181,11 @@ function showProblem(text) {
   problem.textContent = text || "";
 }
 
+// One poll loop at a time, however often the form is submitted.
+let timer;
+
 async function poll() {
+  clearTimeout(timer);
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) {
     document.getElementById("login").hidden = false;
@@ -207,7 +211,7 @@ async function poll() {
   } catch (error) {
     showProblem(`Could not read the status: ${error.message}`);
   }
-  setTimeout(poll, POLL_MS);
+  timer = setTimeout(poll, POLL_MS);
 }
 
 document.getElementById("login").addEventListener("submit", (event) => {
