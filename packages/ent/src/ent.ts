@@ -190,7 +190,8 @@ export class Ent<
    */
   #loadById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
     const cache = vc.cacheOf(this.name);
-    const key = `id:${id}`;
+    // The ID itself is the key (no string built per load); unique-key entries start with "by:".
+    const key = id;
     let pending = cache?.get(key) as Promise<RowOf<Fs> | null> | undefined;
     if (pending === undefined) {
       pending = this.#fetchById(vc, id, cache, key);
