@@ -549,11 +549,26 @@ describe("jobs and the global switch (no manager running until stated)", () => {
     expect(JobsResponse.safeParse(page.body).error).toBeUndefined();
     expect(SummaryResponse.safeParse((await call("GET", "/_reshard")).body).error).toBeUndefined();
     expect(page.body.jobs).toHaveLength(2);
-    const all = (await call("GET", "/_reshard/jobs?limit=1000")).body.jobs as { id: number }[];
+    const all = (await call("GET", "/_reshard/jobs?limit=1000")).body.jobs as {
+      id: number;
+      type: string;
+      job_state: string;
+    }[];
     expect(all).toHaveLength(total);
     expect(page.body.jobs.map((j: { id: number }) => j.id)).toEqual(
       all.slice(1, 3).map((j) => j.id),
     );
+    const completedMoves = all.filter((j) => j.type === "move" && j.job_state === "completed");
+    const filtered = await call("GET", "/_reshard/jobs?state=completed&type=move&limit=2&offset=1");
+    expect(filtered.body.total_rows).toBe(completedMoves.length);
+    expect(filtered.body.jobs.map((j: { id: number }) => j.id)).toEqual(
+      completedMoves.slice(1, 3).map((j) => j.id),
+    );
+    for (const bad of ["state=done", "type=split"]) {
+      expect((await call("GET", `/_reshard/jobs?${bad}`)).body.issues[0].field).toBe(
+        bad.split("=")[0],
+      );
+    }
     const past = await call("GET", `/_reshard/jobs?offset=${total}`);
     expect(past.body).toMatchObject({ jobs: [], total_rows: total });
 

@@ -89,6 +89,8 @@ export const JobsQuery = z
   .object({
     offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
+    state: z.enum(JOB_STATES).optional().describe("only jobs in this state"),
+    type: z.enum(JOB_TYPES).optional().describe("only jobs of this type"),
   })
   .strict();
 

@@ -73,18 +73,26 @@ export function reshardRoutes(control: JobControl): RouteSpec[] {
     route({
       method: "GET",
       path: "/_reshard/jobs",
-      summary: "Jobs, oldest first, with their history; paginated by offset and limit",
+      summary:
+        "Jobs, oldest first, with their history; paginated by offset and limit, optionally only one state or type",
       query: JobsQuery,
       responses: { 200: JobsResponse, ...bad },
       handler: async ({ query }) => {
         const store = await control.store();
-        const [jobs, total] = await Promise.all([store.list(query), store.count()]);
-        return json({
-          jobs: jobs.map(jobJson),
-          offset: query.offset,
-          limit: query.limit,
-          total_rows: total,
-        });
+        const { offset, limit, state, type } = query;
+        let page: JobRecord[];
+        let total: number;
+        if (state === undefined && type === undefined) {
+          [page, total] = await Promise.all([store.list({ offset, limit }), store.count()]);
+        } else {
+          // Filtered in memory, as `archipelago jobs list --state` does: job tables stay small.
+          const matching = (await store.all()).filter(
+            (j) =>
+              (state === undefined || j.state === state) && (type === undefined || j.type === type),
+          );
+          [page, total] = [matching.slice(offset, offset + limit), matching.length];
+        }
+        return json({ jobs: page.map(jobJson), offset, limit, total_rows: total });
       },
     }),
     route({
