@@ -27,6 +27,7 @@ import {
 import { type JobRecord, Manager, Mover, watchParentJob } from "@archipelago/rebalancer";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { type ClusterConfig, microshardSchema, parseId } from "@archipelago/topology";
+import { runEntityStory } from "./entity-story.js";
 
 const migrations = loadMigrations(join(import.meta.dirname, "../migrations"));
 
@@ -71,6 +72,15 @@ async function main(): Promise<void> {
     );
 
     await writeSampleRows(cluster);
+    // The example app (examples/app): entities defined in code, routed by the IDs, shard 0 read
+    // transparently; its rows ride along through the failover, the move and the rebalance below.
+    console.log("\nThe example app's entities, written and read through @archipelago/ent:");
+    const app = new Cluster(twoIslands);
+    try {
+      await runEntityStory(app, { log: (line) => console.log(`  ${line}`) });
+    } finally {
+      await app.end();
+    }
     await printStatus(cluster, masters, twoIslands);
     await failoverLive(cluster, twoIslands);
     // A fresh admin connection set: the one above still points at island 1's stopped master.
