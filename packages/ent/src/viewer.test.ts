@@ -38,6 +38,22 @@ describe("the viewer's query cache", () => {
     expect(Viewer.omni(cluster, { cacheMax: 0 }).cacheOf("Topic")).toBeUndefined();
   });
 
+  it("drops the least recently used entry first", () => {
+    const vc = Viewer.of(cluster, "u1", { cacheMax: 2 });
+    const cache = vc.cacheOf("Topic");
+    cache?.set("a", row);
+    cache?.set("b", row);
+    expect(cache?.get("a")).toBe(row); // a is now the most recently used
+    cache?.set("c", row);
+    expect(cache?.peek("b")).toBeUndefined();
+    expect(cache?.peek("a")).toBe(row);
+    expect(cache?.peek("c")).toBe(row);
+    cache?.set("a", row); // a again; c is the oldest
+    cache?.set("d", row);
+    expect(cache?.peek("c")).toBeUndefined();
+    expect(cache?.size).toBe(2);
+  });
+
   it("refuses an empty principal", () => {
     expect(() => Viewer.of(cluster, "")).toThrow(TypeError);
   });

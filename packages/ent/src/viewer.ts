@@ -7,18 +7,19 @@
  * response, restore it on the next request). The cluster is the one the entities are read from, so a
  * viewer is all a call needs.
  *
- * A viewer also owns a small query cache per entity (lru-cache), so the same row loaded ten times while
- * serving one request costs one load, and concurrent loads of it share one promise. The viewer's own
- * writes to an entity clear that entity's cache, so the viewer always reads what it just wrote. Other
- * viewers' writes do not, which is why the cache has a short TTL and a viewer should live for one
- * request. Rejected: one process-wide cache of rows for all viewers (rows cached for one viewer would
+ * A viewer also owns a small query cache per entity (least recently used out), so the same row loaded
+ * ten times while serving one request costs one load, and concurrent loads of it share one promise.
+ * A Map of its own rather than an lru-cache per viewer, whose arrays, closures and per-call option
+ * objects cost about a fifth of the entity layer's time per load (bench/ent-loads.bench.ts). The
+ * viewer's own writes to an entity clear that entity's cache, so the viewer always reads what it just
+ * wrote. Other viewers' writes do not, which is why the cache has a short TTL and a viewer should live
+ * for one request. Rejected: one process-wide cache of rows for all viewers (rows cached for one viewer would
  * be served past privacy to another, and invalidation across processes would need a bus).
  *
  * The omni viewer (`Viewer.omni`) passes every privacy rule: for system jobs, migrations, and for
  * privacy rules themselves when they need to look at rows the viewer cannot see.
  */
 import type { Cluster, Session } from "@archipelago/client";
-import { LRUCache } from "lru-cache";
 import { ENT_DEFAULTS } from "./defaults.js";
 
 export interface ViewerOptions {
@@ -33,8 +34,56 @@ export interface ViewerOptions {
 // biome-ignore lint/complexity/noBannedTypes: the cache holds settled-or-pending loads of any row type
 type CachedLoad = Promise<{} | null>;
 
-/** @internal One entity's loads cached for one viewer. */
-export type ViewerCache = LRUCache<string, CachedLoad>;
+/**
+ * @internal One entity's loads cached for one viewer: at most `max` entries, the least recently used
+ * dropped first. A Map kept in recency order (a hit moves its entry to the end, an insert past the
+ * bound drops the first), so a viewer that lives for one request allocates one Map and its entries.
+ */
+export class ViewerCache {
+  readonly #entries = new Map<string, CachedLoad>();
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): CachedLoad | undefined {
+    const entries = this.#entries;
+    const value = entries.get(key);
+    if (value !== undefined && entries.size > 1) {
+      // Most recently used last.
+      entries.delete(key);
+      entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: CachedLoad): void {
+    const entries = this.#entries;
+    entries.delete(key);
+    entries.set(key, value);
+    if (entries.size > this.max) {
+      for (const oldest of entries.keys()) {
+        entries.delete(oldest);
+        if (entries.size <= this.max) break;
+      }
+    }
+  }
+
+  /** The entry without marking it used. */
+  peek(key: string): CachedLoad | undefined {
+    return this.#entries.get(key);
+  }
+
+  delete(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
 
 interface CacheEntry {
   readonly cache: ViewerCache;
@@ -109,13 +158,7 @@ export class Viewer {
     const now = Date.now();
     let entry = this.#caches.get(entity);
     if (!entry) {
-      // Bounded by maxSize (each entry counts 1) rather than max: with max, lru-cache preallocates
-      // storage for every entry up front, which costs more than a whole request's loads when a
-      // viewer lives for one request (measured in bench/ent-loads.bench.ts).
-      entry = {
-        cache: new LRUCache({ maxSize: this.#cacheMax, sizeCalculation: () => 1 }),
-        startedAt: now,
-      };
+      entry = { cache: new ViewerCache(this.#cacheMax), startedAt: now };
       this.#caches.set(entity, entry);
     } else if (now - entry.startedAt > this.#cacheTtlMs) {
       entry.cache.clear();
