@@ -106,6 +106,8 @@ export class Ent<
   readonly #config: EntConfig<Fs, S, U>;
   readonly #ref: TableRef;
   readonly #parse: (raw: AnyRow) => RowOf<Fs>;
+  /** The client's load result → the row or null; one function per entity, not a closure per load. */
+  readonly #parseFound: (raw: AnyRow | undefined) => RowOf<Fs> | null;
   readonly #insertSchema: z.ZodType<AnyRow>;
   readonly #updateSchema: z.ZodType<AnyRow>;
   readonly #affinity: Affinity;
@@ -150,6 +152,8 @@ export class Ent<
     }
     this.#ref = { entity: config.name, table: config.table, fields: metas };
     this.#parse = rowParser<RowOf<Fs>>(metas);
+    const parse = this.#parse;
+    this.#parseFound = (raw) => (raw === undefined ? null : parse(raw));
     this.#insertSchema = z.strictObject(insertShape) as z.ZodType<AnyRow>;
     this.#updateSchema = z.strictObject(updateShape) as z.ZodType<AnyRow>;
     this.#routingFields =
@@ -191,11 +195,14 @@ export class Ent<
   #loadById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
     const cache = vc.cacheOf(this.name);
     // The ID itself is the key (no string built per load); unique-key entries start with "by:".
-    const key = id;
-    let pending = cache?.get(key) as Promise<RowOf<Fs> | null> | undefined;
+    let pending = cache?.get(id) as Promise<RowOf<Fs> | null> | undefined;
     if (pending === undefined) {
-      pending = this.#fetchById(vc, id, cache, key);
-      cache?.set(key, pending);
+      try {
+        pending = this.#fetchById(vc, id, cache);
+      } catch (error) {
+        return Promise.reject(error); // a malformed ID: nothing sent, nothing cached
+      }
+      cache?.set(id, pending);
     }
     return pending;
   }
@@ -540,32 +547,57 @@ export class Ent<
     const pending = fetch();
     cache.set(key, pending);
     pending.catch(() => {
-      if (cache.get(key) === pending) cache.delete(key);
+      if (cache.peek(key) === pending) cache.delete(key);
     });
     return pending;
   }
 
-  /** Loads by ID; a failure leaves nothing in the viewer's cache (the next load tries again). */
-  async #fetchById(
+  /**
+   * Loads by ID, without an async frame (which costs several times a continuation, in time and in
+   * garbage): the client's load and one continuation that parses the row. A failure leaves nothing in
+   * the viewer's cache (the next load tries again). @throws InvalidIdError, synchronously
+   */
+  #fetchById(vc: Viewer, id: string, cache: ViewerCache | undefined): Promise<RowOf<Fs> | null> {
+    const shard = this.#shardOfId(vc.cluster, id); // InvalidIdError, thrown
+    if (!shard) return NO_ROW;
+    if (this.#globalCache) return this.#fetchGlobalCached(vc, shard, id, cache);
+    const loaded = shard.load<AnyRow>(this.table, "id", id, readOptions(vc));
+    if (cache === undefined) return loaded.then(this.#parseFound);
+    // Inline functions, not named ones: tsx (development, the bench) would name each one per call.
+    const pending: Promise<RowOf<Fs> | null> = loaded.then(
+      (raw) => {
+        try {
+          return this.#parseFound(raw);
+        } catch (error) {
+          return forgetFailed(cache, id, pending, error);
+        }
+      },
+      (error: unknown) => forgetFailed(cache, id, pending, error),
+    );
+    return pending;
+  }
+
+  /** `#fetchById` of an entity with a process cache: only found rows are cached. */
+  #fetchGlobalCached(
     vc: Viewer,
+    shard: Shard,
     id: string,
     cache: ViewerCache | undefined,
-    key: string,
   ): Promise<RowOf<Fs> | null> {
-    try {
-      const shard = this.#shardOfId(vc.cluster, id);
-      if (!shard) return null;
-      const cached = this.#globalCache?.get(vc.cluster, key);
-      if (cached) return cached;
-      const raw = await shard.load<AnyRow>(this.table, "id", id, { session: readSession(vc) });
-      if (raw === undefined) return null;
-      const row = this.#parse(raw);
-      this.#globalCache?.set(vc.cluster, key, row);
-      return row;
-    } catch (error) {
-      cache?.delete(key);
-      throw error;
-    }
+    const globalCache = this.#globalCache as GlobalCache<RowOf<Fs>>;
+    const cluster = vc.cluster;
+    const cached = globalCache.get(cluster, id);
+    if (cached) return Promise.resolve(cached);
+    const pending: Promise<RowOf<Fs> | null> = shard
+      .load<AnyRow>(this.table, "id", id, readOptions(vc))
+      .then((raw) => {
+        if (raw === undefined) return null;
+        const row = this.#parse(raw);
+        globalCache.set(cluster, id, row);
+        return row;
+      })
+      .catch((error: unknown) => forgetFailed(cache, id, pending, error));
+    return pending;
   }
 
   /** The row as the master has it now: for writes, which decide on the latest state. */
@@ -887,6 +919,28 @@ export class Ent<
 function readSession(vc: Viewer): Session | undefined {
   return vc.session.size > 0 ? vc.session : undefined;
 }
+
+/** Drops a failed load from the viewer's cache (unless a newer load replaced it), and fails. */
+function forgetFailed(
+  cache: ViewerCache | undefined,
+  key: string,
+  pending: Promise<unknown>,
+  error: unknown,
+): never {
+  if (cache !== undefined && cache.peek(key) === pending) cache.delete(key);
+  throw error;
+}
+
+/** No session to pass: one shared options object rather than one per load. */
+const NO_SESSION: { readonly session?: Session } = Object.freeze({});
+
+/** The client's load options for a read (`readSession`). */
+function readOptions(vc: Viewer): { readonly session?: Session } {
+  return vc.session.size > 0 ? { session: vc.session } : NO_SESSION;
+}
+
+/** The load of an ID that cannot be this entity's: settled once, shared. */
+const NO_ROW: Promise<null> = Promise.resolve(null);
 
 function checkLimit(entity: string, limit: unknown): number {
   if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1) {
