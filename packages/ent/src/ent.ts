@@ -176,29 +176,41 @@ export class Ent<
 
   /** The row with this ID. @throws EntNotFoundError, EntNotReadableError, InvalidIdError */
   load(vc: Viewer, id: string): Promise<RowOf<Fs>> {
-    return this.#loadById(vc, id).then((row) => {
-      if (row === null) throw new EntNotFoundError(this.name, String(id));
-      return vc.isOmni ? row : (this.#readableOrThrow(vc, row) as RowOf<Fs> | Promise<RowOf<Fs>>);
-    });
+    const cache = vc.cacheOf(this.name);
+    const pending = this.#loadById(vc, id, cache);
+    // Inline functions, not named ones: tsx (development, the bench) would name each one per call.
+    return pending.then(
+      (row) => {
+        if (row === null) throw new EntNotFoundError(this.name, String(id));
+        return vc.isOmni ? row : (this.#readableOrThrow(vc, row) as RowOf<Fs> | Promise<RowOf<Fs>>);
+      },
+      (error: unknown) => forgetFailed(cache, id, pending, error),
+    );
   }
 
   /** The row with this ID, or null when there is none. @throws EntNotReadableError, InvalidIdError */
   loadNullable(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
-    const pending = this.#loadById(vc, id);
-    return vc.isOmni ? pending : pending.then((row) => this.#readableOrThrow(vc, row));
+    const cache = vc.cacheOf(this.name);
+    const pending = this.#loadById(vc, id, cache);
+    return pending.then(
+      vc.isOmni ? undefined : (row) => this.#readableOrThrow(vc, row),
+      (error: unknown) => forgetFailed(cache, id, pending, error),
+    );
   }
 
   /**
-   * The hot path of every app: the viewer's cached or pending load, else a batched load. No async
-   * frames of its own, so a load costs one promise per layer at most (measured in bench/ent-loads).
+   * The hot path of every app: the viewer's cached or pending load, else a batched load and one
+   * continuation that parses the row; the caller's continuation (`load`, `loadNullable`) applies the
+   * read rules and drops a failed load from the cache, so that the next load tries again. No async
+   * frames and no closures of its own: an async frame costs several times a continuation, in time and
+   * in garbage (measured in bench/ent-loads).
    */
-  #loadById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
-    const cache = vc.cacheOf(this.name);
+  #loadById(vc: Viewer, id: string, cache: ViewerCache | undefined): Promise<RowOf<Fs> | null> {
     // The ID itself is the key (no string built per load); unique-key entries start with "by:".
     let pending = cache?.get(id) as Promise<RowOf<Fs> | null> | undefined;
     if (pending === undefined) {
       try {
-        pending = this.#fetchById(vc, id, cache);
+        pending = this.#fetchById(vc, id);
       } catch (error) {
         return Promise.reject(error); // a malformed ID: nothing sent, nothing cached
       }
@@ -552,52 +564,26 @@ export class Ent<
     return pending;
   }
 
-  /**
-   * Loads by ID, without an async frame (which costs several times a continuation, in time and in
-   * garbage): the client's load and one continuation that parses the row. A failure leaves nothing in
-   * the viewer's cache (the next load tries again). @throws InvalidIdError, synchronously
-   */
-  #fetchById(vc: Viewer, id: string, cache: ViewerCache | undefined): Promise<RowOf<Fs> | null> {
-    const shard = this.#shardOfId(vc.cluster, id); // InvalidIdError, thrown
+  /** Loads by ID: the row or null. @throws InvalidIdError, synchronously */
+  #fetchById(vc: Viewer, id: string): Promise<RowOf<Fs> | null> {
+    const shard = this.#shardOfId(vc.cluster, id);
     if (!shard) return NO_ROW;
-    if (this.#globalCache) return this.#fetchGlobalCached(vc, shard, id, cache);
-    const loaded = shard.load<AnyRow>(this.table, "id", id, readOptions(vc));
-    if (cache === undefined) return loaded.then(this.#parseFound);
-    // Inline functions, not named ones: tsx (development, the bench) would name each one per call.
-    const pending: Promise<RowOf<Fs> | null> = loaded.then(
-      (raw) => {
-        try {
-          return this.#parseFound(raw);
-        } catch (error) {
-          return forgetFailed(cache, id, pending, error);
-        }
-      },
-      (error: unknown) => forgetFailed(cache, id, pending, error),
-    );
-    return pending;
+    if (this.#globalCache) return this.#fetchGlobalCached(vc, shard, id);
+    return shard.load<AnyRow>(this.table, "id", id, readOptions(vc)).then(this.#parseFound);
   }
 
   /** `#fetchById` of an entity with a process cache: only found rows are cached. */
-  #fetchGlobalCached(
-    vc: Viewer,
-    shard: Shard,
-    id: string,
-    cache: ViewerCache | undefined,
-  ): Promise<RowOf<Fs> | null> {
+  #fetchGlobalCached(vc: Viewer, shard: Shard, id: string): Promise<RowOf<Fs> | null> {
     const globalCache = this.#globalCache as GlobalCache<RowOf<Fs>>;
     const cluster = vc.cluster;
     const cached = globalCache.get(cluster, id);
     if (cached) return Promise.resolve(cached);
-    const pending: Promise<RowOf<Fs> | null> = shard
-      .load<AnyRow>(this.table, "id", id, readOptions(vc))
-      .then((raw) => {
-        if (raw === undefined) return null;
-        const row = this.#parse(raw);
-        globalCache.set(cluster, id, row);
-        return row;
-      })
-      .catch((error: unknown) => forgetFailed(cache, id, pending, error));
-    return pending;
+    return shard.load<AnyRow>(this.table, "id", id, readOptions(vc)).then((raw) => {
+      if (raw === undefined) return null;
+      const row = this.#parse(raw);
+      globalCache.set(cluster, id, row);
+      return row;
+    });
   }
 
   /** The row as the master has it now: for writes, which decide on the latest state. */
