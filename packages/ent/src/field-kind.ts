@@ -81,22 +81,31 @@ export function fieldKind(spec: FieldSpec): { kind: FieldKind; nullable: boolean
 
 /** A value read from PostgreSQL (node-postgres' default parsers) → the field's TypeScript value. */
 export function fromDb(kind: FieldKind, raw: unknown): unknown {
-  if (raw === null || raw === undefined) return null;
-  switch (kind) {
-    case "id":
-      return String(raw); // bigint columns come back as strings already
-    case "bigint":
-      return typeof raw === "bigint" ? raw : BigInt(raw as string | number);
-    case "number":
-      // numeric and bigint columns come back as strings
-      return typeof raw === "number" ? raw : Number(raw);
-    case "date":
-      return raw instanceof Date ? raw : new Date(raw as string);
-    case "string":
-    case "boolean":
-    case "json":
-      return raw;
-  }
+  return FROM_DB[kind](raw);
+}
+
+/** `fromDb` of each kind, as a function of the value alone (row parsers call them directly). */
+export const FROM_DB: Readonly<Record<FieldKind, (raw: unknown) => unknown>> = {
+  // bigint columns come back as strings already
+  id: (raw) => (raw === null || raw === undefined ? null : String(raw)),
+  bigint: (raw) =>
+    raw === null || raw === undefined
+      ? null
+      : typeof raw === "bigint"
+        ? raw
+        : BigInt(raw as string | number),
+  // numeric and bigint columns come back as strings
+  number: (raw) =>
+    raw === null || raw === undefined ? null : typeof raw === "number" ? raw : Number(raw),
+  date: (raw) =>
+    raw === null || raw === undefined ? null : raw instanceof Date ? raw : new Date(raw as string),
+  string: asIs,
+  boolean: asIs,
+  json: asIs,
+};
+
+function asIs(raw: unknown): unknown {
+  return raw === undefined ? null : raw;
 }
 
 /** A field's TypeScript value → a bound parameter. */
