@@ -214,7 +214,7 @@ export class Ent<
       } catch (error) {
         return Promise.reject(error); // a malformed ID: nothing sent, nothing cached
       }
-      cache?.set(id, pending);
+      cache?.add(id, pending);
     }
     return pending;
   }
@@ -557,7 +557,7 @@ export class Ent<
     const hit = cache.get(key) as Promise<RowOf<Fs> | null> | undefined;
     if (hit) return hit;
     const pending = fetch();
-    cache.set(key, pending);
+    cache.add(key, pending);
     pending.catch(() => {
       if (cache.peek(key) === pending) cache.delete(key);
     });

@@ -60,8 +60,13 @@ export class ViewerCache {
   }
 
   set(key: string, value: CachedLoad): void {
+    this.#entries.delete(key); // re-inserted as the most recently used
+    this.add(key, value);
+  }
+
+  /** `set` of a key that is not in the cache (`get` just missed it): one Map operation fewer. */
+  add(key: string, value: CachedLoad): void {
     const entries = this.#entries;
-    entries.delete(key);
     entries.set(key, value);
     if (entries.size > this.max) {
       for (const oldest of entries.keys()) {
