@@ -4,8 +4,7 @@
  * password in any output.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IslandMasters, installCatalog, readCatalogs } from "@archipelago/migrate";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
@@ -13,6 +12,7 @@ import { serializeClusterConfig } from "@archipelago/topology";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { islandImbalance } from "../src/plan/island-imbalance.js";
+import { writeConfigFile } from "./helpers/cluster-setup.js";
 
 const BIN = join(import.meta.dirname, "../bin/archipelago.js");
 
@@ -65,13 +65,7 @@ beforeAll(async () => {
   cluster = await startLocalCluster({ islands: 2, replicasPerIsland: 1 });
   masters = new IslandMasters(cluster.config);
   password = cluster.config.islands[0]?.nodes[0]?.password?.reveal() ?? "";
-  dir = mkdtempSync(join(tmpdir(), "archipelago-cli-"));
-  configPath = join(dir, "cluster.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify(serializeClusterConfig(cluster.config, { revealPasswords: true })),
-    { mode: 0o600 },
-  );
+  ({ dir, path: configPath } = writeConfigFile(cluster.config, "archipelago-cli-"));
   migrationsDir = join(dir, "migrations");
   mkdirSync(migrationsDir);
   writeFileSync(

@@ -5,10 +5,11 @@
  * middle of a move (the job resumes from its checkpoint and completes), /metrics after real moves,
  * and the OpenAPI document covering every route. One cluster and one server for the whole file.
  */
-import { allocateMicroshards, IslandMasters, readCatalogs } from "@archipelago/migrate";
+import { IslandMasters, readCatalogs } from "@archipelago/migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ClientFixture,
+  eventually,
   startClientFixture,
   TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
@@ -20,6 +21,7 @@ import {
 } from "../src/http/http-schemas.js";
 import { type ManagerHttp, ManagerMetrics, startManagerHttp } from "../src/http/index.js";
 import { JobControl, Manager } from "../src/index.js";
+import { allocateOnlyOn } from "./helpers/cluster-setup.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -79,14 +81,9 @@ async function stopManager(): Promise<void> {
   manager = undefined;
 }
 
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** The fixture's `eventually`, with these tests' longer default wait (moves run meanwhile). */
+function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
+  return eventually(check, what, timeoutMs);
 }
 
 async function jobIn(id: number, states: readonly string[], timeoutMs = 30_000) {
@@ -108,15 +105,7 @@ async function placement(): Promise<Map<number, number>> {
 beforeAll(async () => {
   fx = await startClientFixture({ islands: 2, replicasPerIsland: 0, microshards: 0 });
   // Six microshards, all on island 1 (island 2 draining while allocating), a few rows each.
-  const allocating = new IslandMasters({
-    ...fx.local.config,
-    islands: fx.local.config.islands.map((i) => ({ ...i, draining: i.island === 2 })),
-  });
-  try {
-    await allocateMicroshards(allocating, { count: 6, migrations: TEST_MIGRATIONS });
-  } finally {
-    await allocating.end();
-  }
+  await allocateOnlyOn(fx.local.config, 6, [1]);
   masters = new IslandMasters(fx.local.config);
   control = new JobControl({ config: fx.local.config, masters });
   for (let m = 1; m <= 6; m++) {

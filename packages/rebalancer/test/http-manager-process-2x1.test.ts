@@ -10,18 +10,17 @@
  * the move's logical slot from being created, so it waits in `start-replication` until released.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { allocateMicroshards, IslandMasters, readCatalogs } from "@archipelago/migrate";
-import { serializeClusterConfig } from "@archipelago/topology";
+import { IslandMasters, readCatalogs } from "@archipelago/migrate";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   type ClientFixture,
+  eventually,
   startClientFixture,
-  TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
+import { allocateOnlyOn, writeConfigFile } from "./helpers/cluster-setup.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 const BIN = join(import.meta.dirname, "../bin/archipelago.js");
@@ -72,14 +71,9 @@ function startManager(args: readonly string[], env: Record<string, string | unde
   return { child, lines, output: () => all, exited } satisfies ManagerProcess;
 }
 
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The fixture's `eventually`, with these tests' longer default wait (moves run meanwhile). */
+function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
+  return eventually(check, what, timeoutMs);
 }
 
 async function listening(manager: ManagerProcess): Promise<string> {
@@ -104,15 +98,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 
 beforeAll(async () => {
   fx = await startClientFixture({ islands: 2, replicasPerIsland: 1, microshards: 0 });
-  const allocating = new IslandMasters({
-    ...fx.local.config,
-    islands: fx.local.config.islands.map((i) => ({ ...i, draining: i.island === 2 })),
-  });
-  try {
-    await allocateMicroshards(allocating, { count: 4, migrations: TEST_MIGRATIONS });
-  } finally {
-    await allocating.end();
-  }
+  await allocateOnlyOn(fx.local.config, 4, [1]);
   masters = new IslandMasters(fx.local.config);
   for (let m = 1; m <= 4; m++) {
     await fx.local
@@ -121,13 +107,7 @@ beforeAll(async () => {
         `INSERT INTO sh000${m}.items (n, note) SELECT g, repeat('x', 200) FROM generate_series(1, 2000) g`,
       );
   }
-  dir = mkdtempSync(join(tmpdir(), "archipelago-http-"));
-  configPath = join(dir, "cluster.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify(serializeClusterConfig(fx.local.config, { revealPasswords: true })),
-    { mode: 0o600 },
-  );
+  ({ dir, path: configPath } = writeConfigFile(fx.local.config, "archipelago-http-"));
 });
 
 afterAll(async () => {

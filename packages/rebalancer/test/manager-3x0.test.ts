@@ -3,29 +3,17 @@
  * stop and resume of a running move, the global switch's semantics, a drain that empties an island the
  * app can then forget, and automatic mode (quiet under the threshold, acting above it).
  */
-import { allocateMicroshards, IslandMasters, readCatalogs } from "@archipelago/migrate";
-import type { ClusterConfig } from "@archipelago/topology";
+import { IslandMasters, readCatalogs } from "@archipelago/migrate";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  type ClientFixture,
-  startClientFixture,
-  TEST_MIGRATIONS,
-} from "../../../test/helpers/cluster-fixture.js";
+import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import { JobControl, type JobRecord, Manager, type ManagerEvent } from "../src/index.js";
 import { startAppWriter } from "./helpers/app-writer.js";
+import { allocateOnlyOn } from "./helpers/cluster-setup.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
 let masters: IslandMasters;
 let control: JobControl;
-
-/** The local cluster's config with some islands marked draining in it. */
-function withDraining(config: ClusterConfig, draining: readonly number[]): ClusterConfig {
-  return {
-    ...config,
-    islands: config.islands.map((i) => ({ ...i, draining: draining.includes(i.island) })),
-  };
-}
 
 function manager(options: ConstructorParameters<typeof Manager>[0]["options"] = {}) {
   const events: ManagerEvent[] = [];
@@ -60,12 +48,7 @@ async function placement(): Promise<Map<number, number>> {
 beforeAll(async () => {
   // Island 3 is "new": it is draining while the microshards are allocated, so it gets none.
   fx = await startClientFixture({ islands: 3, replicasPerIsland: 0, microshards: 0 });
-  const allocating = new IslandMasters(withDraining(fx.local.config, [3]));
-  try {
-    await allocateMicroshards(allocating, { count: 8, migrations: TEST_MIGRATIONS });
-  } finally {
-    await allocating.end();
-  }
+  await allocateOnlyOn(fx.local.config, 8, [1, 2]);
   masters = new IslandMasters(fx.local.config);
   control = new JobControl({ config: fx.local.config, masters });
   await fx.cluster.rediscover();

@@ -5,19 +5,18 @@
  * loses no acknowledged row.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { allocateMicroshards, IslandMasters } from "@archipelago/migrate";
-import { serializeClusterConfig } from "@archipelago/topology";
+import { IslandMasters } from "@archipelago/migrate";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   type ClientFixture,
+  eventually,
   startClientFixture,
-  TEST_MIGRATIONS,
 } from "../../../test/helpers/cluster-fixture.js";
 import { JobControl, type JobRecord } from "../src/index.js";
 import { startAppWriter } from "./helpers/app-writer.js";
+import { allocateOnlyOn, writeConfigFile } from "./helpers/cluster-setup.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 const BIN = join(import.meta.dirname, "../bin/archipelago.js");
@@ -56,28 +55,15 @@ function startManager(identity: string): ManagerProcess {
   return { child, lines };
 }
 
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The fixture's `eventually`, with these tests' longer default wait (moves run meanwhile). */
+function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) {
+  return eventually(check, what, timeoutMs);
 }
 
 beforeAll(async () => {
   fx = await startClientFixture({ islands: 2, replicasPerIsland: 0, microshards: 0 });
   // Everything starts on island 1 (island 2 draining while allocating), so the rebalance has work.
-  const allocating = new IslandMasters({
-    ...fx.local.config,
-    islands: fx.local.config.islands.map((i) => ({ ...i, draining: i.island === 2 })),
-  });
-  try {
-    await allocateMicroshards(allocating, { count: 6, migrations: TEST_MIGRATIONS });
-  } finally {
-    await allocating.end();
-  }
+  await allocateOnlyOn(fx.local.config, 6, [1]);
   masters = new IslandMasters(fx.local.config);
   control = new JobControl({ config: fx.local.config, masters });
   await fx.cluster.rediscover();
@@ -90,13 +76,7 @@ beforeAll(async () => {
         { write: true },
       );
   }
-  dir = mkdtempSync(join(tmpdir(), "archipelago-managers-"));
-  configPath = join(dir, "cluster.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify(serializeClusterConfig(fx.local.config, { revealPasswords: true })),
-    { mode: 0o600 },
-  );
+  ({ dir, path: configPath } = writeConfigFile(fx.local.config, "archipelago-managers-"));
 });
 
 afterAll(async () => {

@@ -1,12 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { IslandMasters, readCatalogs } from "@archipelago/migrate";
-import { serializeClusterConfig } from "@archipelago/topology";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
 import { MOVE_STEPS, Mover } from "../src/index.js";
+import { writeConfigFile } from "./helpers/cluster-setup.js";
 import { replicationLeftovers } from "./helpers/replication-leftovers.js";
 
 let fx: ClientFixture;
@@ -17,15 +16,7 @@ let configPath: string;
 beforeAll(async () => {
   fx = await startClientFixture({ islands: 2, replicasPerIsland: 1, microshards: 2 });
   masters = new IslandMasters(fx.local.config);
-  dir = mkdtempSync(join(tmpdir(), "archipelago-crash-"));
-  configPath = join(dir, "cluster.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify(serializeClusterConfig(fx.local.config, { revealPasswords: true })),
-    {
-      mode: 0o600,
-    },
-  );
+  ({ dir, path: configPath } = writeConfigFile(fx.local.config, "archipelago-crash-"));
   await fx.cluster
     .shard(1)
     .query("INSERT INTO sh0001.items (n) SELECT g FROM generate_series(1, 2000) g", [], {
