@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { allocateMicroshards, IslandMasters, loadMigrations } from "@archipelago/migrate";
 import { microshardSchema } from "@archipelago/topology";
 import { type Command, Option } from "commander";
-import { effectiveConfig } from "../jobs/parent-jobs.js";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast, numberList } from "./cli-options.js";
 import { type CliIo, withCluster } from "./cli-session.js";

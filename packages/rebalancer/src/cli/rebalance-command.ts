@@ -5,8 +5,8 @@
  */
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import { JobControl } from "../jobs/job-control.js";
-import { effectiveConfig } from "../jobs/parent-jobs.js";
 import { planFromCluster } from "../plan/rebalance.js";
 import { integerAtLeast } from "./cli-options.js";
 import { type CliIo, withCluster } from "./cli-session.js";

@@ -1,6 +1,6 @@
 /** `archipelago status`: islands, nodes and roles, microshards with states and sizes, the imbalance. */
 import type { Command } from "commander";
-import { effectiveConfig } from "../jobs/parent-jobs.js";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import {
   type ClusterStatus,
   type IslandStatus,

@@ -8,7 +8,7 @@
  */
 import type { IslandMasters } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
-import { readDrainingIslands, withDraining } from "../jobs/draining-islands.js";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import type { JobControl } from "../jobs/job-control.js";
 import type { JobRecord, ManagerState } from "../jobs/job-store.js";
 import type { MoveProgress } from "../move/move-context.js";
@@ -29,13 +29,13 @@ export interface OpsStatusDeps {
 
 export async function readOpsStatus(deps: OpsStatusDeps): Promise<OpsStatus> {
   const store = await deps.control.store();
-  const [global, live, jobs, marked] = await Promise.all([
+  const [global, live, jobs, config] = await Promise.all([
     store.managerState(),
     store.live(),
     store.list({ limit: 200, offset: Math.max(0, (await store.count()) - 200) }),
-    readDrainingIslands(await deps.masters.pool(deps.config.globalIsland)),
+    effectiveConfig(deps.config, deps.masters),
   ]);
-  const status = await readClusterStatus(withDraining(deps.config, marked), deps.masters);
+  const status = await readClusterStatus(config, deps.masters);
   return opsStatusJson({
     status,
     global,

@@ -5,6 +5,7 @@
  * without editing and redeploying every process's config. A marked island receives no microshard
  * (neither from the planner nor from allocation) until the mark is lifted.
  */
+import type { IslandMasters } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
 import type pg from "pg";
 
@@ -51,4 +52,12 @@ export function withDraining(config: ClusterConfig, marked: ReadonlySet<number>)
       marked.has(i.island) && !i.draining ? { ...i, draining: true } : i,
     ),
   };
+}
+
+/** The config as the planner, allocation and status must see it: marked islands draining too. */
+export async function effectiveConfig(
+  config: ClusterConfig,
+  masters: IslandMasters,
+): Promise<ClusterConfig> {
+  return withDraining(config, await readDrainingIslands(await masters.pool(config.globalIsland)));
 }

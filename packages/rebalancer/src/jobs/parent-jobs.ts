@@ -11,7 +11,7 @@ import { type IslandMasters, readCatalogs } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
 import type { RebalancePlan } from "../plan/plan-rebalance.js";
 import { planFromCluster } from "../plan/rebalance.js";
-import { readDrainingIslands, withDraining } from "./draining-islands.js";
+import { effectiveConfig } from "./draining-islands.js";
 import { type JobRecord, type JobStore, LIVE_JOB_STATES, type NewJob } from "./job-store.js";
 
 export const DRAIN_ROUNDS = 3;
@@ -38,14 +38,6 @@ export function parentParams(job: Pick<JobRecord, "params">): ParentParams {
     ...(typeof p.maxMoves === "number" ? { maxMoves: p.maxMoves } : {}),
     ...(typeof p.island === "number" ? { island: p.island } : {}),
   };
-}
-
-/** The config as the planner must see it: islands marked draining in the control catalog included. */
-export async function effectiveConfig(
-  config: ClusterConfig,
-  masters: IslandMasters,
-): Promise<ClusterConfig> {
-  return withDraining(config, await readDrainingIslands(await masters.pool(config.globalIsland)));
 }
 
 async function plan(deps: ParentJobDeps, params: ParentParams): Promise<RebalancePlan> {

@@ -15,11 +15,11 @@
  */
 import { allocateMicroshards, IslandMasters, publishClusterMap } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
-import { readDrainingIslands, withDraining } from "../jobs/draining-islands.js";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import { JobControl } from "../jobs/job-control.js";
 import type { JobRecord, JobStore } from "../jobs/job-store.js";
 import { heldMoveLocks } from "../jobs/move-locks.js";
-import { effectiveConfig, settleParentJob } from "../jobs/parent-jobs.js";
+import { settleParentJob } from "../jobs/parent-jobs.js";
 import { isTransient, type MoveProgress } from "../move/move-context.js";
 import { MoveStoppedError } from "../move/move-errors.js";
 import { Mover, processIdentity } from "../move/mover.js";
@@ -402,8 +402,7 @@ export class Manager {
 
   /** Sizes, imbalance and the cluster map; stored in the control catalog for operators. */
   async #measure(store: JobStore): Promise<AutoMeasurement> {
-    const marked = await readDrainingIslands(await this.#masters.pool(this.#config.globalIsland));
-    const config = withDraining(this.#config, marked);
+    const config = await effectiveConfig(this.#config, this.#masters);
     const status = await readClusterStatus(config, this.#masters);
     this.#sizes = new Map(
       status.islands.flatMap((i) =>

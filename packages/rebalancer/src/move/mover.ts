@@ -21,7 +21,7 @@ import {
 } from "@archipelago/migrate";
 import { type ClusterConfig, microshardLock } from "@archipelago/topology";
 import type pg from "pg";
-import { readDrainingIslands } from "../jobs/draining-islands.js";
+import { effectiveConfig } from "../jobs/draining-islands.js";
 import { type JobRecord, JobStore } from "../jobs/job-store.js";
 import {
   isTransient,
@@ -94,9 +94,8 @@ export class Mover {
     if (active.island === targetIsland) {
       throw new MoveRefusedError(microshard, `it is already on island ${targetIsland}`);
     }
-    const control = await this.deps.masters.pool(this.deps.config.globalIsland);
-    const target = this.deps.config.islands.find((i) => i.island === targetIsland);
-    if (target?.draining || (await readDrainingIslands(control)).has(targetIsland)) {
+    const config = await effectiveConfig(this.deps.config, this.deps.masters);
+    if (config.islands.find((i) => i.island === targetIsland)?.draining) {
       throw new MoveRefusedError(microshard, `island ${targetIsland} is draining`);
     }
     const job = await (await this.store()).createMove({
