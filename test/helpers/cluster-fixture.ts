@@ -3,6 +3,7 @@ import {
   allocateMicroshards,
   IslandMasters,
   installCatalog,
+  type Migration,
   parseMigration,
   readCatalogs,
 } from "@archipelago/migrate";
@@ -41,14 +42,15 @@ export interface ClientFixture {
 export async function startClientFixture(
   shape: LocalClusterOptions & { microshards: number },
   clientOptions: ClusterOptions = {},
+  migrations: readonly Migration[] = TEST_MIGRATIONS,
 ): Promise<ClientFixture> {
   const local = await startLocalCluster(shape);
   const masters = new IslandMasters(local.config);
   try {
     await installCatalog(masters);
-    await allocateMicroshards(masters, { numbers: [0], migrations: TEST_MIGRATIONS });
+    await allocateMicroshards(masters, { numbers: [0], migrations: [...migrations] });
     if (shape.microshards > 0) {
-      await allocateMicroshards(masters, { count: shape.microshards, migrations: TEST_MIGRATIONS });
+      await allocateMicroshards(masters, { count: shape.microshards, migrations: [...migrations] });
     }
     const placement = new Map((await readCatalogs(masters)).map((r) => [r.microshard, r.island]));
     await local.waitForReplication();

@@ -2,20 +2,13 @@
  * A real cluster for the entity tests: the catalog, shard 0 and `microshards` microshards with the
  * tables of `test-entities.ts`, and a client on it. One per test file.
  */
-import { Cluster, type ClusterOptions, type QueryEvent } from "@archipelago/client";
+import type { ClusterOptions } from "@archipelago/client";
+import { type Migration, parseMigration } from "@archipelago/migrate";
+import type { LocalClusterOptions } from "@archipelago/testkit";
 import {
-  allocateMicroshards,
-  IslandMasters,
-  installCatalog,
-  type Migration,
-  parseMigration,
-  readCatalogs,
-} from "@archipelago/migrate";
-import {
-  type LocalCluster,
-  type LocalClusterOptions,
-  startLocalCluster,
-} from "@archipelago/testkit";
+  type ClientFixture,
+  startClientFixture,
+} from "../../../../test/helpers/cluster-fixture.js";
 
 export const ENT_TEST_MIGRATIONS: readonly Migration[] = [
   parseMigration(
@@ -86,45 +79,13 @@ export const ENT_TEST_MIGRATIONS: readonly Migration[] = [
   ),
 ];
 
-export interface EntFixture {
-  readonly local: LocalCluster;
-  readonly cluster: Cluster;
-  readonly queries: QueryEvent[];
-  /** The island each microshard was allocated on. */
-  readonly placement: Map<number, number>;
-  stop(): Promise<void>;
-}
+export type EntFixture = ClientFixture;
 
-export async function startEntFixture(
+/** The shared client fixture with the entity tests' tables (shard 0 and every microshard). */
+export function startEntFixture(
   shape: LocalClusterOptions & { microshards: number },
   clientOptions: ClusterOptions = {},
   migrations: readonly Migration[] = ENT_TEST_MIGRATIONS,
 ): Promise<EntFixture> {
-  const local = await startLocalCluster(shape);
-  const masters = new IslandMasters(local.config);
-  try {
-    await installCatalog(masters);
-    await allocateMicroshards(masters, { numbers: [0], migrations: [...migrations] });
-    await allocateMicroshards(masters, { count: shape.microshards, migrations: [...migrations] });
-    const placement = new Map((await readCatalogs(masters)).map((r) => [r.microshard, r.island]));
-    await local.waitForReplication();
-    const cluster = new Cluster(local.config, { discoveryIntervalMs: 60_000, ...clientOptions });
-    const queries: QueryEvent[] = [];
-    cluster.events.on("query", (e) => queries.push(e));
-    return {
-      local,
-      cluster,
-      queries,
-      placement,
-      stop: async () => {
-        await cluster.end();
-        await local.stop();
-      },
-    };
-  } catch (error) {
-    await local.stop();
-    throw error;
-  } finally {
-    await masters.end();
-  }
+  return startClientFixture(shape, clientOptions, migrations);
 }
