@@ -23,17 +23,23 @@ import {
 } from "@archipelago/migrate";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { microshardSchema } from "@archipelago/topology";
-import pg from "pg";
-import { figure, median } from "./report.js";
+import type pg from "pg";
+import {
+  BURST,
+  type BurstVariant,
+  ceilingVariant,
+  checkBurst,
+  type ItemRow,
+  makeBurst,
+  masterPools,
+  measureVariants,
+  random,
+  SHAPES,
+} from "./load-bursts.js";
+import { figure } from "./report.js";
 
 const MICROSHARDS = 8;
 const ROWS_PER_MICROSHARD = 2_000;
-const BURST = 100;
-/** Same as the client's default pool size, so that the naive variant gets as many connections. */
-const POOL_SIZE = 10;
-const WARMUP_BURSTS = 100;
-const ROUNDS = 60;
-const BURSTS_PER_ROUND = 10;
 
 const MIGRATIONS = [
   parseMigration(
@@ -46,25 +52,11 @@ const MIGRATIONS = [
   ),
 ];
 
-interface Item {
-  readonly id: string;
-  readonly n: number;
-  readonly payload: string;
-}
-
+type Item = ItemRow;
 type Row = Record<string, unknown>;
-type Shape = "single" | "cross";
 type VariantName = "client" | "ceiling" | "naive";
 const VARIANTS: readonly VariantName[] = ["client", "ceiling", "naive"];
-const SHAPES: readonly Shape[] = ["single", "cross"];
-
-interface Burst {
-  /** Every ID of the burst with its microshard (known in advance by the hand-written variants). */
-  readonly ids: readonly string[];
-  readonly microshards: readonly number[];
-}
-
-type Variant = (burst: Burst) => Promise<readonly (Row | undefined)[]>;
+type Variant = BurstVariant;
 
 interface Fixture {
   readonly local: LocalCluster;
@@ -116,113 +108,11 @@ async function setUp(local: LocalCluster): Promise<Fixture> {
   }
 }
 
-/** A deterministic pseudo-random source, so runs draw the same IDs. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(values: readonly T[], next: () => number): T {
-  return values[Math.floor(next() * values.length)] as T;
-}
-
-/** Distinct random IDs: 100 of one microshard, or 100 spread evenly over every microshard. */
-function makeBurst(fixture: Fixture, shape: Shape, next: () => number): Burst {
-  const all = [...fixture.items.keys()];
-  const chosen = shape === "single" ? [pick(all, next)] : all;
-  const ids: string[] = [];
-  const microshards: number[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; ids.length < BURST; i++) {
-    const microshard = chosen[i % chosen.length] as number;
-    const item = pick(fixture.items.get(microshard) as Item[], next);
-    if (seen.has(item.id)) continue;
-    seen.add(item.id);
-    ids.push(item.id);
-    microshards.push(microshard);
-  }
-  return { ids, microshards };
-}
-
-function check(
-  fixture: Fixture,
-  variant: string,
-  burst: Burst,
-  rows: readonly (Row | undefined)[],
-) {
-  if (rows.length !== burst.ids.length)
-    throw new Error(`${variant}: ${rows.length} results for ${burst.ids.length} loads`);
-  burst.ids.forEach((id, i) => {
-    const row = rows[i];
-    const expected = fixture.byId.get(id) as Item;
-    if (!row || String(row.id) !== id || row.n !== expected.n || row.payload !== expected.payload) {
-      throw new Error(
-        `${variant}: load ${i} of id ${id} returned ${JSON.stringify(row)}, expected ${JSON.stringify(expected)}`,
-      );
-    }
-  });
-}
-
 function clientVariant(cluster: Cluster): Variant {
   return (burst) =>
     Promise.all(
       burst.ids.map((id) => cluster.shardOf(id).load<Row>("items", "id", id, { role: "master" })),
     );
-}
-
-/** Hand-written: the client's plan and SQL, with the placement known in advance. */
-function ceilingVariant(pools: Map<number, pg.Pool>, placement: Map<number, number>): Variant {
-  return async (burst) => {
-    // island → microshard → values
-    const plan = new Map<number, Map<number, string[]>>();
-    for (let i = 0; i < burst.ids.length; i++) {
-      const microshard = burst.microshards[i] as number;
-      const island = placement.get(microshard) as number;
-      let byMicroshard = plan.get(island);
-      if (!byMicroshard) {
-        byMicroshard = new Map();
-        plan.set(island, byMicroshard);
-      }
-      let values = byMicroshard.get(microshard);
-      if (!values) {
-        values = [];
-        byMicroshard.set(microshard, values);
-      }
-      values.push(burst.ids[i] as string);
-    }
-    const found = new Map<string, Row>();
-    await Promise.all(
-      [...plan].map(async ([island, byMicroshard]) => {
-        const pool = pools.get(island) as pg.Pool;
-        if (byMicroshard.size === 1) {
-          const [microshard, values] = [...byMicroshard][0] as [number, string[]];
-          const { rows } = await pool.query<Row>(
-            `SELECT t.* FROM ${microshardSchema(microshard)}.items t WHERE t.id = ANY($1)`,
-            [values],
-          );
-          for (const row of rows) found.set(`${microshard}:${row.id}`, row);
-          return;
-        }
-        const parts: string[] = [];
-        const params: string[][] = [];
-        for (const [microshard, values] of byMicroshard) {
-          params.push(values);
-          parts.push(
-            `SELECT ${microshard} AS "__microshard", t.* FROM ${microshardSchema(microshard)}.items t WHERE t.id = ANY($${params.length})`,
-          );
-        }
-        const { rows } = await pool.query<Row>(parts.join("\nUNION ALL\n"), params);
-        for (const row of rows) found.set(`${row.__microshard}:${row.id}`, row);
-      }),
-    );
-    return burst.ids.map((id, i) => found.get(`${burst.microshards[i]}:${id}`));
-  };
 }
 
 /** One statement per load, all at once. */
@@ -241,26 +131,13 @@ function naiveVariant(pools: Map<number, pg.Pool>, placement: Map<number, number
     );
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
 export async function benchClientLoads(): Promise<void> {
   const local = await startLocalCluster({ islands: 2, replicasPerIsland: 1 });
-  const pools = new Map<number, pg.Pool>();
+  let pools = new Map<number, pg.Pool>();
   let cluster: Cluster | undefined;
   try {
     const fixture = await setUp(local);
-    for (const island of new Set(fixture.placement.values())) {
-      const pool = new pg.Pool({
-        ...local.master(island).connection(),
-        max: POOL_SIZE,
-        application_name: "archipelago-bench",
-      });
-      pool.on("error", () => {});
-      pools.set(island, pool);
-    }
+    pools = masterPools(local, fixture.placement.values());
     cluster = new Cluster(local.config, { discoveryIntervalMs: 60_000 });
     await cluster.rediscover();
     for (const [microshard, island] of fixture.placement) {
@@ -271,7 +148,7 @@ export async function benchClientLoads(): Promise<void> {
 
     const variants: Record<VariantName, Variant> = {
       client: clientVariant(cluster),
-      ceiling: ceilingVariant(pools, fixture.placement),
+      ceiling: ceilingVariant(pools, fixture.placement, (row) => row),
       naive: naiveVariant(pools, fixture.placement),
     };
     const next = random(42);
@@ -280,8 +157,8 @@ export async function benchClientLoads(): Promise<void> {
     const events: { island: number; batchSize: number }[] = [];
     const onQuery = (e: { island: number; batchSize: number }) => events.push(e);
     cluster.events.on("query", onQuery);
-    const counted = makeBurst(fixture, "cross", next);
-    check(fixture, "client", counted, await variants.client(counted));
+    const counted = makeBurst(fixture.items, "cross", next);
+    checkBurst(fixture.byId, "client", counted, await variants.client(counted));
     cluster.events.off("query", onQuery);
     const roundtrips = events.length;
     console.log(
@@ -289,58 +166,7 @@ export async function benchClientLoads(): Promise<void> {
         `(${events.map((e) => `island ${e.island}: ${e.batchSize} loads`).join(", ")})`,
     );
 
-    for (const shape of SHAPES) {
-      for (const name of VARIANTS) {
-        for (let i = 0; i < WARMUP_BURSTS; i++) {
-          const burst = makeBurst(fixture, shape, next);
-          check(fixture, name, burst, await variants[name](burst));
-        }
-      }
-    }
-
-    const durations = new Map<string, number[]>();
-    /** This process's CPU time (user + system) spent during each variant's bursts, in µs. */
-    const cpu = new Map<string, number>();
-    for (const shape of SHAPES) for (const name of VARIANTS) durations.set(`${shape}/${name}`, []);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const shape of SHAPES) {
-        for (let v = 0; v < VARIANTS.length; v++) {
-          const name = VARIANTS[(v + round) % VARIANTS.length] as VariantName;
-          const samples = durations.get(`${shape}/${name}`) as number[];
-          for (let b = 0; b < BURSTS_PER_ROUND; b++) {
-            const burst = makeBurst(fixture, shape, next);
-            const cpuBefore = process.cpuUsage();
-            const started = performance.now();
-            const rows = await variants[name](burst);
-            samples.push(performance.now() - started);
-            const used = process.cpuUsage(cpuBefore);
-            cpu.set(
-              `${shape}/${name}`,
-              (cpu.get(`${shape}/${name}`) ?? 0) + used.user + used.system,
-            );
-            check(fixture, name, burst, rows);
-          }
-        }
-      }
-    }
-
-    const loadsPerSecond = new Map<string, number>();
-    for (const shape of SHAPES) {
-      for (const name of VARIANTS) {
-        const samples = durations.get(`${shape}/${name}`) as number[];
-        const total = samples.reduce((a, b) => a + b, 0);
-        const rate = (samples.length * BURST) / (total / 1000);
-        loadsPerSecond.set(`${shape}/${name}`, rate);
-        console.log(
-          `  ${shape.padEnd(6)} ${name.padEnd(7)} ${samples.length} bursts: ` +
-            `${Math.round(rate)} loads/s, burst p50 ${median(samples).toFixed(2)} ms, ` +
-            `p99 ${percentile(samples, 99).toFixed(2)} ms, ` +
-            `client-process CPU ${Math.round((cpu.get(`${shape}/${name}`) as number) / samples.length)} µs/burst`,
-        );
-      }
-    }
-    const rate = (shape: Shape, name: VariantName) =>
-      loadsPerSecond.get(`${shape}/${name}`) as number;
+    const rate = await measureVariants(variants, VARIANTS, fixture, next);
     for (const shape of SHAPES)
       for (const name of VARIANTS)
         figure(`${name}_loads_per_s_${shape}`, Math.round(rate(shape, name)), "loads/s");
