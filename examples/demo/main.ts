@@ -27,6 +27,7 @@ import {
 import { type JobRecord, Manager, Mover, watchParentJob } from "@archipelago/rebalancer";
 import { type LocalCluster, startLocalCluster } from "@archipelago/testkit";
 import { type ClusterConfig, microshardSchema, parseId } from "@archipelago/topology";
+import { startDemoWriter } from "./demo-writer.js";
 import { runEntityStory } from "./entity-story.js";
 
 const migrations = loadMigrations(join(import.meta.dirname, "../migrations"));
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     // A fresh admin connection set: the one above still points at island 1's stopped master.
     const afterFailover = new IslandMasters(twoIslands);
     try {
-      await moveLive(cluster, afterFailover, twoIslands);
+      await moveLive(afterFailover, twoIslands);
     } finally {
       await afterFailover.end();
     }
@@ -170,66 +171,33 @@ async function failoverLive(local: LocalCluster, config: ClusterConfig): Promise
     client.events.on("role-change", (e) =>
       console.log(`  [client] ${e.node} is now ${e.to} (was ${e.from})`),
     );
-    const acknowledged: string[] = [];
-    let errors = 0;
-    let slowestMs = 0;
-    let stop = false;
-    const writer = (async () => {
-      for (let n = 1; !stop; n++) {
-        const started = performance.now();
-        try {
-          // Idempotent (a unique email, ON CONFLICT DO NOTHING): if the failover leaves a write's
-          // outcome unknown, the client may safely send it again.
-          const email = `failover-${n}@acme.test`;
-          await shard.query(
-            `INSERT INTO ${shard.schema}.users (workspace_id, email, name) VALUES (0, $1, 'Writer')
-             ON CONFLICT (email) DO NOTHING`,
-            [email],
-            { write: true, idempotent: true },
-          );
-          acknowledged.push(email);
-        } catch (error) {
-          errors++;
-          console.log(`  [app] write ${n} failed: ${(error as Error).message}`);
-        }
-        slowestMs = Math.max(slowestMs, performance.now() - started);
-      }
-    })();
+    const app = startDemoWriter(client, "failover", [microshard]);
     await sleep(500);
     const oldMaster = local.master(island);
     const replica = local.replicas(island)[0];
     if (!replica) throw new Error("island 1 has no replica");
-    console.log(`  ${acknowledged.length} writes so far; stopping the master ${oldMaster.name}…`);
+    console.log(`  ${app.acknowledged} writes so far; stopping the master ${oldMaster.name}…`);
     await local.stopNode(oldMaster);
     await sleep(300);
     console.log(`  promoting ${replica.name}…`);
     await local.promote(replica);
-    const atPromotion = acknowledged.length;
-    while (acknowledged.length < atPromotion + 200) await sleep(20);
-    stop = true;
-    await writer;
-    const stored = await replica.query<{ email: string }>(
-      `SELECT email FROM ${shard.schema}.users`,
-    );
-    const storedIds = new Set(stored.map((r) => r.email));
-    const lost = acknowledged.filter((id) => !storedIds.has(id)).length;
+    const atPromotion = app.acknowledged;
+    while (app.acknowledged < atPromotion + 200) await sleep(20);
+    await app.stop();
+    const lost = await app.lost();
     console.log(
-      `  ${acknowledged.length} writes acknowledged, ${errors} failed, ${lost} lost; the slowest write ` +
-        `(the one that waited out the failover) took ${Math.round(slowestMs)} ms`,
+      `  ${app.acknowledged} writes acknowledged, ${app.errors} failed, ${lost} lost; the slowest write ` +
+        `(the one that waited out the failover) took ${Math.round(app.slowestMs)} ms`,
     );
-    figure("demo_failover_write_errors", errors, "count");
+    figure("demo_failover_write_errors", app.errors, "count");
     figure("demo_failover_rows_lost", lost, "count");
-    figure("demo_failover_slowest_write_ms", Math.round(slowestMs), "ms");
+    figure("demo_failover_slowest_write_ms", Math.round(app.slowestMs), "ms");
   } finally {
     await client.end();
   }
 }
 
-async function moveLive(
-  local: LocalCluster,
-  masters: IslandMasters,
-  config: ClusterConfig,
-): Promise<void> {
+async function moveLive(masters: IslandMasters, config: ClusterConfig): Promise<void> {
   const client = new Cluster(config);
   try {
     await client.rediscover();
@@ -241,26 +209,7 @@ async function moveLive(
     console.log(
       `\nLive move of ${shard.schema} from island ${before.island} to island ${target} while an app writes to it:`,
     );
-    const acknowledged: string[] = [];
-    let errors = 0;
-    let stop = false;
-    const writer = (async () => {
-      for (let n = 1; !stop; n++) {
-        const email = `mover-${n}@acme.test`;
-        try {
-          await shard.query(
-            `INSERT INTO ${shard.schema}.users (workspace_id, email, name) VALUES (0, $1, 'Mover')
-             ON CONFLICT (email) DO NOTHING`,
-            [email],
-            { write: true, idempotent: true },
-          );
-          acknowledged.push(email);
-        } catch (error) {
-          errors++;
-          console.log(`  [app] write ${n} failed: ${(error as Error).message}`);
-        }
-      }
-    })();
+    const app = startDemoWriter(client, "mover", [microshard]);
     const mover = new Mover({
       config,
       masters,
@@ -277,21 +226,16 @@ async function moveLive(
       job = await mover.move(microshard, target);
       await sleep(300);
     } finally {
-      stop = true;
-      await writer;
+      await app.stop();
     }
-    const stored = await local
-      .master(target)
-      .query<{ email: string }>(`SELECT email FROM ${shard.schema}.users`);
-    const storedEmails = new Set(stored.map((r) => r.email));
-    const lost = acknowledged.filter((e) => !storedEmails.has(e)).length;
+    const lost = await app.lost();
     console.log(
-      `  job ${job.id} ${job.state}: ${acknowledged.length} writes acknowledged during the move, ${errors} failed, ` +
+      `  job ${job.id} ${job.state}: ${app.acknowledged} writes acknowledged during the move, ${app.errors} failed, ` +
         `${lost} lost; write block ${Math.round(job.writeBlockMs ?? 0)} ms`,
     );
     await mover.cleanup(job.id);
     figure("demo_move_write_block_ms", Math.round(job.writeBlockMs ?? 0), "ms");
-    figure("demo_move_app_errors", errors, "count");
+    figure("demo_move_app_errors", app.errors, "count");
     figure("demo_move_rows_lost", lost, "count");
   } finally {
     await client.end();
@@ -315,57 +259,24 @@ async function addIslandAndRebalance(
     await installCatalog(masters);
     await client.rediscover();
     const microshards = client.map.microshards().filter((m) => m !== 0);
-    const acknowledged = new Map<number, string[]>();
-    let errors = 0;
-    let stop = false;
-    const writer = (async () => {
-      for (let n = 1; !stop; n++) {
-        const microshard = microshards[n % microshards.length] as number;
-        const schema = microshardSchema(microshard);
-        const email = `rebalance-${n}@acme.test`;
-        try {
-          await client.shard(microshard).query(
-            `INSERT INTO ${schema}.users (workspace_id, email, name) VALUES (0, $1, 'Rebalance')
-               ON CONFLICT (email) DO NOTHING`,
-            [email],
-            { write: true, idempotent: true },
-          );
-          acknowledged.set(microshard, [...(acknowledged.get(microshard) ?? []), email]);
-        } catch (error) {
-          errors++;
-          console.log(`  [app] write ${n} failed: ${(error as Error).message}`);
-        }
-      }
-    })();
+    const app = startDemoWriter(client, "rebalance", microshards);
     let moves: JobRecord[] = [];
     try {
       await client.updateConfig(threeIslands);
       moves = await rebalanceWithManager(threeIslands, masters);
       await sleep(300);
     } finally {
-      stop = true;
-      await writer;
+      await app.stop();
     }
-    await client.rediscover();
-    let lost = 0;
-    for (const [microshard, emails] of acknowledged) {
-      const rows = await client
-        .shard(microshard)
-        .query<{ email: string }>(`SELECT email FROM ${microshardSchema(microshard)}.users`, [], {
-          role: "master",
-        });
-      const stored = new Set(rows.map((r) => r.email));
-      lost += emails.filter((e) => !stored.has(e)).length;
-    }
-    const writes = [...acknowledged.values()].reduce((n, e) => n + e.length, 0);
+    const lost = await app.lost();
     const done = moves.filter((m) => m.state === "completed");
     const blocks = done.map((m) => m.writeBlockMs ?? 0);
     console.log(
-      `  ${done.length} moves done (${moves.length - done.length} not); ${writes} writes acknowledged, ` +
-        `${errors} app errors, ${lost} rows lost; island 3 now holds ${client.map.microshardsOn(3).length} microshards`,
+      `  ${done.length} moves done (${moves.length - done.length} not); ${app.acknowledged} writes acknowledged, ` +
+        `${app.errors} app errors, ${lost} rows lost; island 3 now holds ${client.map.microshardsOn(3).length} microshards`,
     );
     figure("demo_moves", done.length, "count");
-    figure("demo_app_errors", errors, "count");
+    figure("demo_app_errors", app.errors, "count");
     figure("demo_rows_lost", lost, "count");
     figure("demo_write_block_max_ms", Math.round(Math.max(0, ...blocks)), "ms");
   } finally {
