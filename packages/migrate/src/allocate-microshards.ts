@@ -7,10 +7,12 @@
  * choice of numbers, and each reads every catalog after taking it, so neither can pick a number the
  * other created. Inside an island, `archipelago.allocate_microshard` takes a per-number lock and keeps a
  * primary key on the number, so even a caller that skips the cluster lock cannot create a microshard
- * twice on one island. No state is read-modified-written outside a row lock.
+ * twice on one island. No state is read-modified-written outside a row lock. Islands draining in the
+ * config or marked draining in the control catalog get no new microshard.
  */
 import { advisoryLock, microshardSchema } from "@archipelago/topology";
 import type pg from "pg";
+import { readDrainingIslands } from "./draining-marks.js";
 import type { IslandMasters } from "./island-masters.js";
 import { AllocationError, MigrationsFailedError } from "./migrate-errors.js";
 import { migrateSchema } from "./migrate-schema.js";
@@ -51,11 +53,12 @@ export async function allocateMicroshards(
   const planned = await masters.withClient(config.globalIsland, (control) =>
     withSessionLock(control, lock, { shared: false, timeoutMs, busy }, async () => {
       const rows = await readCatalogs(masters);
+      const marked = await readDrainingIslands(control);
       const plan = planAllocation({
         islands: config.islands.map((i) => ({
           island: i.island,
           weight: i.weight,
-          draining: i.draining,
+          draining: i.draining || marked.has(i.island),
           microshards: rows.filter((r) => r.island === i.island).length,
         })),
         taken: new Set(rows.map((r) => r.microshard)),

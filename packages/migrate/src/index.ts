@@ -1,4 +1,5 @@
 export * from "./allocate-microshards.js";
+export * from "./draining-marks.js";
 export * from "./install-catalog.js";
 export * from "./island-masters.js";
 export * from "./migrate-errors.js";

@@ -3,9 +3,13 @@
  * stop and resume of a running move, the global switch's semantics, a drain that empties an island the
  * app can then forget, and automatic mode (quiet under the threshold, acting above it).
  */
-import { IslandMasters, readCatalogs } from "@archipelago/migrate";
+import { allocateMicroshards, IslandMasters, readCatalogs } from "@archipelago/migrate";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type ClientFixture, startClientFixture } from "../../../test/helpers/cluster-fixture.js";
+import {
+  type ClientFixture,
+  startClientFixture,
+  TEST_MIGRATIONS,
+} from "../../../test/helpers/cluster-fixture.js";
 import { JobControl, type JobRecord, Manager, type ManagerEvent } from "../src/index.js";
 import { startAppWriter } from "./helpers/app-writer.js";
 import { allocateOnlyOn } from "./helpers/cluster-setup.js";
@@ -201,6 +205,12 @@ it("drains an island that the app can then forget; automatic mode leaves it empt
     // A few more measurements: automatic mode must not move anything back onto a drained island.
     await new Promise((r) => setTimeout(r, 1_500));
     expect([...(await placement()).values()]).not.toContain(2);
+    // Nor does allocation put a new microshard there, though the config does not say draining.
+    const { allocated } = await allocateMicroshards(masters, {
+      count: 2,
+      migrations: TEST_MIGRATIONS,
+    });
+    expect(allocated.map((a) => a.island)).not.toContain(2);
   } finally {
     await m.close();
   }

@@ -1,9 +1,8 @@
 /** `archipelago allocate`: new microshards on the least-loaded islands (as `archipelago-migrate allocate`). */
 import { existsSync } from "node:fs";
-import { allocateMicroshards, IslandMasters, loadMigrations } from "@archipelago/migrate";
+import { allocateMicroshards, loadMigrations } from "@archipelago/migrate";
 import { microshardSchema } from "@archipelago/topology";
 import { type Command, Option } from "commander";
-import { effectiveConfig } from "../jobs/draining-islands.js";
 import { UsageError } from "./cli-errors.js";
 import { integerAtLeast, numberList } from "./cli-options.js";
 import { type CliIo, withCluster } from "./cli-session.js";
@@ -47,14 +46,12 @@ export function addAllocateCommand(program: Command, io: CliIo): void {
         if (!existsSync(options.dir)) {
           throw new UsageError(`the migrations folder ${options.dir} does not exist`);
         }
-        // Islands an operator marked draining get no new microshards either.
-        const masters = new IslandMasters(await effectiveConfig(session.config, session.masters));
-        const result = await allocateMicroshards(masters, {
+        const result = await allocateMicroshards(session.masters, {
           migrations: loadMigrations(options.dir),
           lockWaitMs: options.lockWait,
           ...(options.count === undefined ? {} : { count: options.count }),
           ...(options.numbers === undefined ? {} : { numbers: options.numbers }),
-        }).finally(() => masters.end());
+        });
         session.print(result, () =>
           [
             ...result.allocated.map(

@@ -3,24 +3,12 @@
  *
  * The config's own `draining` flag still counts; the mark adds to it so that an island can be drained
  * without editing and redeploying every process's config. A marked island receives no microshard
- * (neither from the planner nor from allocation) until the mark is lifted.
+ * (neither from the planner nor from allocation, which reads the marks itself: migrate's
+ * draining-marks.ts) until the mark is lifted.
  */
-import type { IslandMasters } from "@archipelago/migrate";
+import { type IslandMasters, readDrainingIslands } from "@archipelago/migrate";
 import type { ClusterConfig } from "@archipelago/topology";
 import type pg from "pg";
-
-export async function readDrainingIslands(control: pg.Pool): Promise<Set<number>> {
-  try {
-    const { rows } = await control.query<{ island: number }>(
-      "SELECT island FROM archipelago.draining_islands",
-    );
-    return new Set(rows.map((r) => r.island));
-  } catch (error) {
-    // A catalog older than version 4 has no marks.
-    if ((error as { code?: string }).code === "42P01") return new Set();
-    throw error;
-  }
-}
 
 export async function markDraining(
   control: pg.Pool,

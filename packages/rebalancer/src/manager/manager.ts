@@ -359,17 +359,11 @@ export class Manager {
           "so it cannot create microshards",
       );
     }
-    const config = await effectiveConfig(this.#config, this.#masters);
-    const masters = new IslandMasters(config);
-    try {
-      const result = await allocateMicroshards(masters, {
-        count: job.params.count as number,
-        migrations,
-      });
-      return `allocated ${result.allocated.map((a) => `${a.microshard} on island ${a.island}`).join(", ")}`;
-    } finally {
-      await masters.end();
-    }
+    const result = await allocateMicroshards(this.#masters, {
+      count: job.params.count as number,
+      migrations,
+    });
+    return `allocated ${result.allocated.map((a) => `${a.microshard} on island ${a.island}`).join(", ")}`;
   }
 
   async #cleanup(store: JobStore, job: JobRecord): Promise<string> {
